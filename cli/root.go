@@ -16,9 +16,9 @@ import (
 
 // Exit codes of the nublado binary.
 const (
-	ExitOK    = 0 // success
+	ExitOK      = 0 // success
 	ExitFailure = 1 // the command ran and failed (bad input, failed operation)
-	ExitUsage = 2 // the command line itself was wrong
+	ExitUsage   = 2 // the command line itself was wrong
 )
 
 // NewRoot returns the root command with every subcommand attached. log is the
