@@ -2,6 +2,7 @@ package images
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -290,4 +291,19 @@ func TestMarkImageSeenOnNode(t *testing.T) {
 	c2 := NewImageCollection([]*Image{img}, nil)
 	c2.MarkImageSeenOnNode("sha256:7", "node1", 0)
 	assert.True(t, c2.ImageForTag("w_2077_50").OnNode("node1"))
+}
+
+// TestImagesCLIOrder pins `nublado images list` of Nublado's Docker fixture
+// (tags re-parsed without alias knowledge) and its weekly prune.
+func TestImagesCLIOrder(t *testing.T) {
+	names := []string{"recommended", "w_2021_21-amd64", "d_2021_06_14-amd64", "w_2021_22", "w_2021_21",
+		"d_2021_06_15", "w_2021_22-amd64", "w_2021_21-arm64"}
+	c := TagCollectionFromNames(names, nil, nil)
+	assert.Equal(t, []string{"w_2021_22", "w_2021_22-amd64", "w_2021_21", "w_2021_21-arm64", "w_2021_21-amd64",
+		"d_2021_06_15", "d_2021_06_14-amd64", "recommended"}, c.Names())
+	cutoff := time.Date(2021, 5, 31, 0, 0, 0, 0, time.UTC)
+	pruned, err := c.Filter(FilterPolicy{Weekly: &Filter{CutoffDate: &cutoff}}, time.Now(),
+		FilterOptions{Invert: true, KeepArchSpecific: true})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"w_2021_21", "w_2021_21-arm64", "w_2021_21-amd64"}, tagNames(pruned))
 }
