@@ -1,5 +1,49 @@
-// Package images is the RSP image model: the tag grammar and its ordering,
-// image collections with alias resolution, the menu and prepull logic, the
-// retention filters, and the Docker registry and Google Artifact Registry
-// sources. Everything but the sources is pure code without I/O.
+// Package images is the RSP image model of nublado: the tag grammar and its
+// ordering, tag and image collections with alias resolution, the retention
+// filter, the prepull set and node eligibility, the spawner form menus, the
+// bodies of GET /spawner/v1/images and /spawner/v1/prepulls, the resolution
+// of a lab request's image, and the two registry sources (a Docker Registry
+// v2 repository and an image in Google Artifact Registry).
+//
+// # Pure part
+//
+// [ParseTag], [AliasTag], [Compare], [TagCollection], [ImageCollection],
+// [FilterPolicy], [Eligibility], [CachedImages] and [Catalog] do no I/O and
+// read no clock (callers pass the age basis of filters). A [Catalog] is one
+// refresh's view of the registry; build it with [NewDockerCatalog] or
+// [NewGARCatalog] (or get it from a [Source]), record the nodes with
+// [Catalog.SetNodes], then ask it for [Catalog.Menu], [Catalog.Dropdown],
+// [Catalog.SpawnerImages], [Catalog.PrepullerStatus], [Catalog.Missing] (what
+// the prepuller pulls on a node) and [Catalog.Resolve]. A Catalog is safe
+// for concurrent use and hands out copies; the collections are not.
+//
+// Node data is taken as plain values ([Node], [Taint], [Toleration],
+// [ContainerImage]) mirroring the fields of core/v1 that matter, so that the
+// package does not depend on the Kubernetes API types; the caller copies
+// them from the Node objects and the lab configuration.
+//
+// # Errors
+//
+// Resolution fails with [*UnknownImageError] (API type unknown_image, HTTP
+// 400) or [*InvalidReferenceError] (invalid_docker_reference, 422, also for
+// references without a "/", decision D2), both carrying the request
+// attribute for the error's loc and the exact API message. Registry
+// failures are [*RegistryError], [*AuthError], [*InvalidURLError] (Docker)
+// or gRPC status errors (GAR), wrapped with context.
+//
+// # Sources
+//
+// [DockerSource] lists every tag (following Link pages) and looks up
+// digests only for the prepull set, in parallel; [GARSource] lists every
+// version of the image with digests and sizes, retrying INTERNAL and
+// UNAVAILABLE. Both implement [Source] (Refresh and Digest). The clients
+// ([DockerClient], [GARClient]) also serve `nublado images`: tag listing,
+// manifest deletion and batched version deletion.
+//
+// Deviations from Nublado 15.1.0, all where it silently lost data: adding a
+// versioned image that unresolved aliases wait for keeps arch-specific
+// images; [ImageCollection.Subtract] subtracts arch-specific digests too; a
+// 401 with a cached Bearer token re-authenticates once (tokens expire)
+// before the credentials count as rejected; equal tags sort by tag string
+// instead of set order; "tags": null lists no tags.
 package images

@@ -9,6 +9,10 @@ import (
 	"strings"
 )
 
+// DefaultDockerCredentialsPath is where the controller and `nublado images`
+// look for Docker credentials when none are configured.
+const DefaultDockerCredentialsPath = "/etc/secrets/.dockerconfigjson"
+
 // DockerCredentials are registry credentials in the .dockerconfigjson
 // format: {"auths": {"<host>": {"username", "password", "auth"}}}. Reading
 // uses only "auth" (base64 "user:password"); entries without it are

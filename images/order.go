@@ -108,10 +108,11 @@ func compareOptString(a, b *string) int {
 	return strings.Compare(*a, *b)
 }
 
-// sortDescending orders tags newest first. Tags that compare equal keep a
-// deterministic order (by tag string) instead of Python's set order.
+// sortDescending orders tags newest first. Tags that compare equal are
+// ordered by tag string (Python leaves them in set order, which is
+// arbitrary), so the order is deterministic.
 func sortDescending[T any](items []T, tag func(T) *Tag) {
-	slices.SortStableFunc(items, func(x, y T) int {
+	slices.SortFunc(items, func(x, y T) int {
 		a, b := tag(x), tag(y)
 		if c := compareSameType(b, a); c != 0 {
 			return c

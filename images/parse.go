@@ -3,65 +3,82 @@ package images
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Regular-expression building blocks of the RSP tag grammar (spec §5.1).
-// Every rule is anchored at the start and ends with `\n?\z`, which is what
-// Python's re.match with a trailing `$` accepts.
-const (
-	reRelease   = `r(?P<major>\d+)_(?P<minor>\d+)_(?P<patch>\d+)`
-	reCandidate = `r(?P<major>\d+)_(?P<minor>\d+)_(?P<patch>\d+)_(?P<pre>rc\d+)`
-	reWeekly    = `w_(?P<year>\d+)_(?P<week>\d+)`
-	reDaily     = `d_(?P<year>\d+)_(?P<month>\d+)_(?P<day>\d+)`
-	reCycle     = `(?:_c(?P<cycle>\d+)\.(?P<cbuild>\d+))?`
-	reBuild     = `(?:_rsp(?P<build>\d+))?`
-	reRest      = `(?:_(?P<rest>.+?))?`
-	reArch      = `(?:-(?P<arch>[a-z0-9]+))?`
-	reEnd       = `\n?\z`
-	reSuffixes  = reCycle + reBuild + reRest + reArch + reEnd
-)
+// The RSP tag grammar (spec §5.1) is a list of regular expressions tried in
+// order, each anchored at the start and ending with Python's `$` (which
+// also accepts one trailing newline):
+//
+//	1. candidate    r(\d+)_(\d+)_(\d+)_(rc\d+) SUFFIX
+//	2. release      r(\d+)_(\d+)_(\d+) SUFFIX
+//	3. old release  r(\d\d)(\d)$
+//	4. weekly       w_(\d+)_(\d+) SUFFIX
+//	5. daily        d_(\d+)_(\d+)_(\d+) SUFFIX
+//	6. experimental exp_(.+)$
+//	7. unknown      (.*?)_c(\d+) ARCH $
+//	8. unknown      (.*?) ARCH $
+//
+// with SUFFIX = (?:_c(\d+)\.(\d+))?(?:_rsp(\d+))?(?:_(.+?))? ARCH $ and
+// ARCH = (?:-([a-z0-9]+))?. The matchers below implement exactly what a
+// backtracking engine does with these expressions (the tests check them
+// against the expressions themselves); they are several times faster.
 
-func anchored(s string) *regexp.Regexp { return regexp.MustCompile(`^` + s) }
-
-var (
-	ruleCandidate    = anchored(reCandidate + reSuffixes)
-	ruleRelease      = anchored(reRelease + reSuffixes)
-	ruleOldRelease   = anchored(`r(?P<major>\d\d)(?P<minor>\d)` + reEnd)
-	ruleWeekly       = anchored(reWeekly + reSuffixes)
-	ruleDaily        = anchored(reDaily + reSuffixes)
-	ruleExperimental = anchored(`exp_(?P<rest>.+)` + reEnd)
-	ruleUnknownCycle = anchored(`(?P<tag>.*?)_c(?P<cycle>\d+)` + reArch + reEnd)
-	ruleUnknown      = anchored(`(?P<tag>.*?)` + reArch + reEnd)
-)
-
-// rule is one line of the grammar: a literal prefix that every match starts
-// with (a cheap pre-check, equivalent to trying the regexp), the regexp, and
-// the builder of the tag from its groups.
-type rule struct {
-	prefix string
-	re     *regexp.Regexp
-	build  func(tag string, g groups) (Tag, error)
+// match holds the groups of one match. Every optional group is non-empty
+// when present, so "" means absent; tag (the unknown base) may be empty.
+type match struct {
+	major, minor, patch, pre string
+	year, week, month, day   string
+	cycle, cbuild, build     string
+	rest, arch, tag          string
 }
 
-// rules are tried in this order; the first match whose builder succeeds wins.
-// It is filled in init because the experimental rule parses recursively.
-var rules []rule
+// numRules is the number of lines of the grammar; matchRule and buildRule
+// dispatch on the line number with direct calls (function values would
+// make every match escape to the heap).
+const numRules = 8
 
-func init() {
-	rules = []rule{
-		{"r", ruleCandidate, buildCandidate},
-		{"r", ruleRelease, buildRelease},
-		{"r", ruleOldRelease, buildOldRelease},
-		{"w_", ruleWeekly, buildWeekly},
-		{"d_", ruleDaily, buildDaily},
-		{"exp_", ruleExperimental, buildExperimental},
-		{"", ruleUnknownCycle, buildUnknownCycle},
-		{"", ruleUnknown, buildUnknown},
+// matchRule runs the matcher of rule i.
+func matchRule(i int, s string) (match, bool) {
+	switch i {
+	case 0:
+		return matchCandidate(s)
+	case 1:
+		return matchRelease(s)
+	case 2:
+		return matchOldRelease(s)
+	case 3:
+		return matchWeekly(s)
+	case 4:
+		return matchDaily(s)
+	case 5:
+		return matchExperimental(s)
+	case 6:
+		return matchUnknownCycle(s)
 	}
+	return matchUnknown(s)
+}
+
+// buildRule builds the tag of a match of rule i; it fails for impossible
+// values (week 99, month 13, numbers too large for an int).
+func buildRule(i int, tag string, m *match) (Tag, error) {
+	switch i {
+	case 0:
+		return buildVersioned(tag, TypeCandidate, m)
+	case 1:
+		return buildVersioned(tag, TypeRelease, m)
+	case 2:
+		return buildOldRelease(tag, m)
+	case 3:
+		return buildVersioned(tag, TypeWeekly, m)
+	case 4:
+		return buildVersioned(tag, TypeDaily, m)
+	case 5:
+		return buildExperimental(tag, m), nil
+	}
+	return buildUnknown(tag, m)
 }
 
 // errImpossible marks a match that names something impossible (week 99,
@@ -71,20 +88,20 @@ var errImpossible = errors.New("impossible tag value")
 
 // ParseTag parses an RSP image tag. It never fails: a tag that matches none
 // of the versioned forms is of type Unknown. The empty tag means "latest".
-// The result's Tag field is always the input (or "latest").
+// The result's Tag field is always the input (or "latest"). Digits are
+// ASCII digits (Python's \d also accepts other Unicode digits, which Docker
+// tags cannot contain), and numbers too large for an int make a form fail
+// to match (Python's ints are unbounded).
 func ParseTag(tag string) Tag {
 	if tag == "" {
 		tag = "latest"
 	}
-	for _, r := range rules {
-		if !strings.HasPrefix(tag, r.prefix) {
+	for i := range numRules {
+		m, ok := matchRule(i, tag)
+		if !ok {
 			continue
 		}
-		m := r.re.FindStringSubmatchIndex(tag)
-		if m == nil {
-			continue
-		}
-		if t, err := r.build(tag, groups{r.re, tag, m}); err == nil {
+		if t, err := buildRule(i, tag, &m); err == nil {
 			return t
 		}
 	}
@@ -98,228 +115,422 @@ func ParseTag(tag string) Tag {
 // "latest_weekly_c0046" is "Latest Weekly (SAL Cycle 0046)" with cycle 46.
 func AliasTag(tag string) Tag {
 	t := Tag{Tag: tag, Type: TypeAlias}
-	if m := ruleUnknownCycle.FindStringSubmatchIndex(tag); m != nil {
-		g := groups{ruleUnknownCycle, tag, m}
-		if cycle, err := g.int("cycle"); err == nil {
-			base, _ := g.get("tag")
-			t.Base, t.Cycle = &base, cycle
-			t.DisplayName = titleCase(strings.ReplaceAll(base, "_", " ")) + cycleSuffix(g)
-			t.Architecture, _ = g.get("arch")
-			t.DisplayName += archSuffix(t.Architecture)
+	if m, ok := matchUnknownCycle(tag); ok {
+		if cycle, err := atoi(m.cycle); err == nil {
+			base := m.tag
+			t.Base, t.Cycle, t.Architecture = &base, &cycle, m.arch
+			title := []byte(titleCase(strings.ReplaceAll(base, "_", " ")))
+			t.DisplayName = string(appendArch(appendCycle(title, &m), m.arch))
 			return t
 		}
 	}
 	base := tag
-	if m := ruleUnknown.FindStringSubmatchIndex(tag); m != nil {
-		g := groups{ruleUnknown, tag, m}
-		base, _ = g.get("tag")
-		t.Architecture, _ = g.get("arch")
+	if m, ok := matchUnknown(tag); ok {
+		base, t.Architecture = m.tag, m.arch
 	}
 	t.Base = &base
 	t.DisplayName = titleCase(strings.ReplaceAll(base, "_", " ")) + archSuffix(t.Architecture)
 	return t
 }
 
-// groups gives access to the named groups of one match.
-type groups struct {
-	re  *regexp.Regexp
-	s   string
-	idx []int
+// digits returns the length of the run of ASCII digits at the start of s.
+func digits(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }
 
-// get returns the text of group name and whether the group took part.
-func (g groups) get(name string) (string, bool) {
-	i := g.re.SubexpIndex(name)
-	if i < 0 || g.idx[2*i] < 0 {
+// number consumes `\d+` then the literal sep (if any) from s. A digit run
+// is always taken whole: a shorter one leaves a digit that nothing after it
+// in the grammar can match.
+func number(s, sep string) (num, rest string, ok bool) {
+	n := digits(s)
+	if n == 0 || !strings.HasPrefix(s[n:], sep) {
+		return "", "", false
+	}
+	return s[:n], s[n+len(sep):], true
+}
+
+// matchEnd matches `(?:-([a-z0-9]+))?\n?\z` and returns the architecture.
+func matchEnd(s string) (arch string, ok bool) {
+	if s == "" || s == "\n" {
+		return "", true
+	}
+	if s[0] != '-' {
 		return "", false
 	}
-	return g.s[g.idx[2*i]:g.idx[2*i+1]], true
+	body := strings.TrimSuffix(s[1:], "\n")
+	if body == "" {
+		return "", false
+	}
+	for i := 0; i < len(body); i++ {
+		if c := body[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return "", false
+		}
+	}
+	return body, true
 }
 
-// int returns group name as an int, nil when the group did not take part.
-func (g groups) int(name string) (*int, error) {
-	s, ok := g.get(name)
-	if !ok {
-		return nil, nil
+// matchSuffix matches SUFFIX, trying the alternatives in the order of a
+// backtracking engine: each optional group first taken (the rest as short
+// as possible), then skipped.
+func matchSuffix(s string, m *match) bool {
+	type part struct{ a, b, rest string }
+	cycles := []part{{rest: s}}
+	if after, ok := strings.CutPrefix(s, "_c"); ok {
+		if c, r, ok := number(after, "."); ok {
+			if b, r2, ok := number(r, ""); ok {
+				cycles = []part{{c, b, r2}, {rest: s}}
+			}
+		}
 	}
+	for _, c := range cycles {
+		builds := []part{{rest: c.rest}}
+		if after, ok := strings.CutPrefix(c.rest, "_rsp"); ok {
+			if b, r, ok := number(after, ""); ok {
+				builds = []part{{a: b, rest: r}, {rest: c.rest}}
+			}
+		}
+		for _, b := range builds {
+			if rest, arch, ok := matchRestEnd(b.rest); ok {
+				m.cycle, m.cbuild, m.build, m.rest, m.arch = c.a, c.b, b.a, rest, arch
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// matchRestEnd matches `(?:_(.+?))?` ARCH `\n?\z`.
+func matchRestEnd(s string) (rest, arch string, ok bool) {
+	if body, has := strings.CutPrefix(s, "_"); has {
+		for n := 1; n <= len(body) && body[n-1] != '\n'; n++ {
+			if arch, ok := matchEnd(body[n:]); ok {
+				return body[:n], arch, true
+			}
+		}
+	}
+	arch, ok = matchEnd(s)
+	return "", arch, ok
+}
+
+func matchCandidate(s string) (match, bool) {
+	var m match
+	r, ok := strings.CutPrefix(s, "r")
+	if !ok {
+		return m, false
+	}
+	if m.major, r, ok = number(r, "_"); !ok {
+		return m, false
+	}
+	if m.minor, r, ok = number(r, "_"); !ok {
+		return m, false
+	}
+	if m.patch, r, ok = number(r, "_rc"); !ok {
+		return m, false
+	}
+	n, r, ok := number(r, "")
+	if !ok {
+		return m, false
+	}
+	m.pre = "rc" + n
+	return m, matchSuffix(r, &m)
+}
+
+func matchRelease(s string) (match, bool) {
+	var m match
+	r, ok := strings.CutPrefix(s, "r")
+	if !ok {
+		return m, false
+	}
+	if m.major, r, ok = number(r, "_"); !ok {
+		return m, false
+	}
+	if m.minor, r, ok = number(r, "_"); !ok {
+		return m, false
+	}
+	if m.patch, r, ok = number(r, ""); !ok {
+		return m, false
+	}
+	return m, matchSuffix(r, &m)
+}
+
+func matchOldRelease(s string) (match, bool) {
+	var m match
+	r, ok := strings.CutPrefix(s, "r")
+	if !ok || digits(r) != 3 || (len(r) != 3 && r[3:] != "\n") {
+		return m, false
+	}
+	m.major, m.minor = r[:2], r[2:3]
+	return m, true
+}
+
+func matchWeekly(s string) (match, bool) {
+	var m match
+	r, ok := strings.CutPrefix(s, "w_")
+	if !ok {
+		return m, false
+	}
+	if m.year, r, ok = number(r, "_"); !ok {
+		return m, false
+	}
+	if m.week, r, ok = number(r, ""); !ok {
+		return m, false
+	}
+	return m, matchSuffix(r, &m)
+}
+
+func matchDaily(s string) (match, bool) {
+	var m match
+	r, ok := strings.CutPrefix(s, "d_")
+	if !ok {
+		return m, false
+	}
+	if m.year, r, ok = number(r, "_"); !ok {
+		return m, false
+	}
+	if m.month, r, ok = number(r, "_"); !ok {
+		return m, false
+	}
+	if m.day, r, ok = number(r, ""); !ok {
+		return m, false
+	}
+	return m, matchSuffix(r, &m)
+}
+
+// matchExperimental matches `exp_(.+)\n?\z`: the greedy `.+` takes every
+// character up to a newline, which may only be the last one.
+func matchExperimental(s string) (match, bool) {
+	var m match
+	body, ok := strings.CutPrefix(s, "exp_")
+	if !ok {
+		return m, false
+	}
+	if i := strings.IndexByte(body, '\n'); i >= 0 {
+		if i != len(body)-1 {
+			return m, false
+		}
+		body = body[:i]
+	}
+	m.rest = body
+	return m, body != ""
+}
+
+// matchUnknownCycle matches `(.*?)_c(\d+)` ARCH `\n?\z` with the shortest
+// tag (which cannot contain a newline).
+func matchUnknownCycle(s string) (match, bool) {
+	var m match
+	for p := 0; p < len(s); p++ {
+		if p > 0 && s[p-1] == '\n' {
+			break
+		}
+		after, ok := strings.CutPrefix(s[p:], "_c")
+		if !ok {
+			continue
+		}
+		if c, r, ok := number(after, ""); ok {
+			if arch, ok := matchEnd(r); ok {
+				m.tag, m.cycle, m.arch = s[:p], c, arch
+				return m, true
+			}
+		}
+	}
+	return m, false
+}
+
+// matchUnknown matches `(.*?)` ARCH `\n?\z` with the shortest tag.
+func matchUnknown(s string) (match, bool) {
+	var m match
+	for p := 0; p <= len(s); p++ {
+		if p > 0 && s[p-1] == '\n' {
+			break
+		}
+		if arch, ok := matchEnd(s[p:]); ok {
+			m.tag, m.arch = s[:p], arch
+			return m, true
+		}
+	}
+	return m, false
+}
+
+// atoi converts a digit run, failing (errImpossible) when it overflows.
+func atoi(s string) (int, error) {
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s %q", errImpossible, name, s)
+		return 0, fmt.Errorf("%w: %q", errImpossible, s)
 	}
-	return &n, nil
+	return n, nil
 }
 
-// ints returns the named groups, all of which must have taken part.
-func (g groups) ints(names ...string) ([]int, error) {
-	out := make([]int, len(names))
-	for i, name := range names {
-		p, err := g.int(name)
-		if err != nil {
-			return nil, err
+// storage holds the values a Tag points to, so that a tag costs one
+// allocation for all of them.
+type storage struct {
+	version                  Version
+	date                     time.Time
+	cycle, cycleBuild, build int
+	base                     string
+}
+
+// setOpt converts an optional digit run into *dst, leaving *p nil when the
+// run is absent.
+func setOpt(p **int, dst *int, s string) error {
+	if s == "" {
+		return nil
+	}
+	n, err := atoi(s)
+	if err != nil {
+		return err
+	}
+	*dst, *p = n, dst
+	return nil
+}
+
+// buildVersioned builds a release, candidate, weekly or daily tag.
+func buildVersioned(tag string, typ ImageType, m *match) (Tag, error) {
+	st := new(storage)
+	t := Tag{Tag: tag, Type: typ, Version: &st.version}
+	v := &st.version
+	var err error
+	var head []byte
+	buf := make([]byte, 0, 64+len(tag))
+	switch typ {
+	case TypeCandidate, TypeRelease:
+		if v.Major, err = atoi(m.major); err != nil {
+			return Tag{}, err
 		}
-		if p == nil {
-			return nil, fmt.Errorf("%w: missing %s", errImpossible, name)
+		if v.Minor, err = atoi(m.minor); err != nil {
+			return Tag{}, err
 		}
-		out[i] = *p
+		if v.Patch, err = atoi(m.patch); err != nil {
+			return Tag{}, err
+		}
+		t.Semantic = true
+		if typ == TypeCandidate {
+			v.Prerelease = m.pre
+			head = append(buf, "Release Candidate "...)
+		} else {
+			head = append(buf, "Release "...)
+		}
+		head = appendRelease(head, v.Major, v.Minor, v.Patch)
+		if typ == TypeCandidate {
+			head = append(append(head, '-'), m.pre...)
+		}
+	case TypeWeekly:
+		if v.Major, err = atoi(m.year); err != nil {
+			return Tag{}, err
+		}
+		if v.Minor, err = atoi(m.week); err != nil {
+			return Tag{}, err
+		}
+		if st.date, err = isoThursday(v.Major, v.Minor); err != nil {
+			return Tag{}, err
+		}
+		t.Date = &st.date
+		head = append(append(append(append(buf, "Weekly "...), m.year...), '_'), m.week...)
+	case TypeDaily:
+		if v.Major, err = atoi(m.year); err != nil {
+			return Tag{}, err
+		}
+		if v.Minor, err = atoi(m.month); err != nil {
+			return Tag{}, err
+		}
+		if v.Patch, err = atoi(m.day); err != nil {
+			return Tag{}, err
+		}
+		if st.date, err = calendarDate(v.Major, v.Minor, v.Patch); err != nil {
+			return Tag{}, err
+		}
+		t.Date = &st.date
+		head = append(append(append(append(append(append(buf, "Daily "...), m.year...), '_'), m.month...), '_'), m.day...)
 	}
-	return out, nil
+	if err := setOpt(&t.Cycle, &st.cycle, m.cycle); err != nil {
+		return Tag{}, err
+	}
+	if err := setOpt(&t.CycleBuild, &st.cycleBuild, m.cbuild); err != nil {
+		return Tag{}, err
+	}
+	if err := setOpt(&t.Build, &st.build, m.build); err != nil {
+		return Tag{}, err
+	}
+	head = appendCycle(head, m)
+	if m.build != "" {
+		head = append(append(append(head, " (RSP Build "...), m.build...), ')')
+	}
+	if m.rest != "" {
+		head = append(append(append(head, " ["...), m.rest...), ']')
+	}
+	t.Extra, t.Architecture = m.rest, m.arch
+	t.DisplayName = string(appendArch(head, m.arch))
+	return t, nil
 }
 
-func buildCandidate(tag string, g groups) (Tag, error) {
-	n, err := g.ints("major", "minor", "patch")
-	if err != nil {
-		return Tag{}, err
-	}
-	pre, _ := g.get("pre")
-	t := Tag{
-		Tag: tag, Type: TypeCandidate, Semantic: true,
-		Version:     &Version{Major: n[0], Minor: n[1], Patch: n[2], Prerelease: pre},
-		DisplayName: fmt.Sprintf("Release Candidate r%d.%d.%d-%s", n[0], n[1], n[2], pre),
-	}
-	return withSuffixes(t, g)
+// appendRelease appends "r{M}.{m}.{p}".
+func appendRelease(b []byte, major, minor, patch int) []byte {
+	b = strconv.AppendInt(append(b, 'r'), int64(major), 10)
+	b = strconv.AppendInt(append(b, '.'), int64(minor), 10)
+	return strconv.AppendInt(append(b, '.'), int64(patch), 10)
 }
 
-func buildRelease(tag string, g groups) (Tag, error) {
-	n, err := g.ints("major", "minor", "patch")
-	if err != nil {
+func buildOldRelease(tag string, m *match) (Tag, error) {
+	st := new(storage)
+	var err error
+	if st.version.Major, err = atoi(m.major); err != nil {
 		return Tag{}, err
 	}
-	t := Tag{
-		Tag: tag, Type: TypeRelease, Semantic: true,
-		Version:     &Version{Major: n[0], Minor: n[1], Patch: n[2]},
-		DisplayName: fmt.Sprintf("Release r%d.%d.%d", n[0], n[1], n[2]),
+	if st.version.Minor, err = atoi(m.minor); err != nil {
+		return Tag{}, err
 	}
-	return withSuffixes(t, g)
+	name := appendRelease([]byte("Release "), st.version.Major, st.version.Minor, 0)
+	return Tag{Tag: tag, Type: TypeRelease, Semantic: true, Version: &st.version, DisplayName: string(name)}, nil
 }
 
-func buildOldRelease(tag string, g groups) (Tag, error) {
-	n, err := g.ints("major", "minor")
-	if err != nil {
-		return Tag{}, err
-	}
-	return Tag{
-		Tag: tag, Type: TypeRelease, Semantic: true,
-		Version:     &Version{Major: n[0], Minor: n[1]},
-		DisplayName: fmt.Sprintf("Release r%d.%d.0", n[0], n[1]),
-	}, nil
-}
-
-func buildWeekly(tag string, g groups) (Tag, error) {
-	n, err := g.ints("year", "week")
-	if err != nil {
-		return Tag{}, err
-	}
-	date, err := isoThursday(n[0], n[1])
-	if err != nil {
-		return Tag{}, err
-	}
-	year, _ := g.get("year")
-	week, _ := g.get("week")
-	t := Tag{
-		Tag: tag, Type: TypeWeekly, Date: &date,
-		Version:     &Version{Major: n[0], Minor: n[1]},
-		DisplayName: fmt.Sprintf("Weekly %s_%s", year, week),
-	}
-	return withSuffixes(t, g)
-}
-
-func buildDaily(tag string, g groups) (Tag, error) {
-	n, err := g.ints("year", "month", "day")
-	if err != nil {
-		return Tag{}, err
-	}
-	date, err := calendarDate(n[0], n[1], n[2])
-	if err != nil {
-		return Tag{}, err
-	}
-	year, _ := g.get("year")
-	month, _ := g.get("month")
-	day, _ := g.get("day")
-	t := Tag{
-		Tag: tag, Type: TypeDaily, Date: &date,
-		Version:     &Version{Major: n[0], Minor: n[1], Patch: n[2]},
-		DisplayName: fmt.Sprintf("Daily %s_%s_%s", year, month, day),
-	}
-	return withSuffixes(t, g)
-}
-
-func buildExperimental(tag string, g groups) (Tag, error) {
-	rest, _ := g.get("rest")
-	t := ParseTag(rest)
+// buildExperimental parses the rest as a tag and relabels it.
+func buildExperimental(tag string, m *match) Tag {
+	t := ParseTag(m.rest)
 	t.Tag = tag
 	t.Type = TypeExperimental
 	t.DisplayName = "Experimental " + t.DisplayName
+	return t
+}
+
+// buildUnknown builds an Unknown tag, with a SAL cycle when m has one.
+func buildUnknown(tag string, m *match) (Tag, error) {
+	st := new(storage)
+	t := Tag{Tag: tag, Type: TypeUnknown, Architecture: m.arch}
+	if err := setOpt(&t.Cycle, &st.cycle, m.cycle); err != nil {
+		return Tag{}, err
+	}
+	st.base = m.tag
+	t.Base = &st.base
+	b := append(make([]byte, 0, len(tag)+32), m.tag...)
+	t.DisplayName = string(appendArch(appendCycle(b, m), m.arch))
 	return t, nil
 }
 
-func buildUnknownCycle(tag string, g groups) (Tag, error) {
-	cycle, err := g.int("cycle")
-	if err != nil {
-		return Tag{}, err
+// appendCycle appends " (SAL Cycle {c}, Build {b})" or " (SAL Cycle {c})"
+// with the raw digit strings, nothing without a cycle.
+func appendCycle(b []byte, m *match) []byte {
+	if m.cycle == "" {
+		return b
 	}
-	base, _ := g.get("tag")
-	arch, _ := g.get("arch")
-	return Tag{
-		Tag: tag, Type: TypeUnknown, Base: &base, Cycle: cycle, Architecture: arch,
-		DisplayName: base + cycleSuffix(g) + archSuffix(arch),
-	}, nil
+	b = append(append(b, " (SAL Cycle "...), m.cycle...)
+	if m.cbuild != "" {
+		b = append(append(b, ", Build "...), m.cbuild...)
+	}
+	return append(b, ')')
 }
 
-func buildUnknown(tag string, g groups) (Tag, error) {
-	base, _ := g.get("tag")
-	arch, _ := g.get("arch")
-	return Tag{
-		Tag: tag, Type: TypeUnknown, Base: &base, Architecture: arch,
-		DisplayName: base + archSuffix(arch),
-	}, nil
-}
-
-// withSuffixes fills the cycle, build, extra and architecture fields of a
-// versioned tag and appends their decorations to its display name, in that
-// order, with the raw digit strings of the tag.
-func withSuffixes(t Tag, g groups) (Tag, error) {
-	var err error
-	if t.Cycle, err = g.int("cycle"); err != nil {
-		return Tag{}, err
-	}
-	if t.CycleBuild, err = g.int("cbuild"); err != nil {
-		return Tag{}, err
-	}
-	if t.Build, err = g.int("build"); err != nil {
-		return Tag{}, err
-	}
-	t.DisplayName += cycleSuffix(g)
-	if b, ok := g.get("build"); ok {
-		t.DisplayName += " (RSP Build " + b + ")"
-	}
-	if rest, ok := g.get("rest"); ok {
-		t.Extra = rest
-		t.DisplayName += " [" + rest + "]"
-	}
-	t.Architecture, _ = g.get("arch")
-	t.DisplayName += archSuffix(t.Architecture)
-	return t, nil
-}
-
-// cycleSuffix is " (SAL Cycle {c}, Build {b})" or " (SAL Cycle {c})" with the
-// raw digit strings, or "" without a cycle.
-func cycleSuffix(g groups) string {
-	c, ok := g.get("cycle")
-	if !ok {
-		return ""
-	}
-	if b, ok := g.get("cbuild"); ok {
-		return " (SAL Cycle " + c + ", Build " + b + ")"
-	}
-	return " (SAL Cycle " + c + ")"
-}
-
-func archSuffix(arch string) string {
+// appendArch appends " [{arch}]", nothing without an architecture.
+func appendArch(b []byte, arch string) []byte {
 	if arch == "" {
-		return ""
+		return b
 	}
-	return " [" + arch + "]"
+	return append(append(append(b, " ["...), arch...), ']')
 }
+
+func archSuffix(arch string) string { return string(appendArch(nil, arch)) }
 
 // isoThursday returns the Thursday of an ISO week at midnight UTC, failing
 // where Python's date.fromisocalendar does: years outside 1–9999, week 0,

@@ -15,13 +15,16 @@ type TagCollection struct {
 // type's list; the name index keeps the last one.
 func NewTagCollection(tags []Tag, cycle *int) *TagCollection {
 	c := &TagCollection{byName: make(map[string]*Tag, len(tags)), byType: make(map[ImageType][]*Tag)}
-	for i := range tags {
-		t := tags[i]
-		if cycle != nil && (t.Cycle == nil || *t.Cycle != *cycle) {
-			continue
+	store := make([]Tag, 0, len(tags))
+	for _, t := range tags {
+		if cycle == nil || (t.Cycle != nil && *t.Cycle == *cycle) {
+			store = append(store, t)
 		}
-		c.byName[t.Tag] = &t
-		c.byType[t.Type] = append(c.byType[t.Type], &t)
+	}
+	for i := range store {
+		t := &store[i]
+		c.byName[t.Tag] = t
+		c.byType[t.Type] = append(c.byType[t.Type], t)
 	}
 	for typ := range c.byType {
 		sortDescending(c.byType[typ], identity)
