@@ -71,7 +71,8 @@ func (c *Catalog) Settings() Settings { return c.settings }
 
 // SetNodes records the nodes of a refresh (selected by the lab node
 // selector) and marks every image they have cached, by digest, as present
-// on them (with the node's size for Docker images).
+// on them (with the node's size for Docker images). Marks add up: call it
+// once, on the fresh catalog of each refresh.
 func (c *Catalog) SetNodes(nodes []NodeState) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

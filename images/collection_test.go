@@ -1,6 +1,7 @@
 package images
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -306,4 +307,16 @@ func TestImagesCLIOrder(t *testing.T) {
 		FilterOptions{Invert: true, KeepArchSpecific: true})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"w_2021_21", "w_2021_21-arm64", "w_2021_21-amd64"}, tagNames(pruned))
+}
+
+func TestImageJSON(t *testing.T) {
+	c := NewImageCollection([]*Image{newImage("recommended", "sha256:1", true), newImage("w_2077_46", "sha256:1", false)}, nil)
+	c.MarkImageSeenOnNode("sha256:1", "node1", 42)
+	raw, err := json.Marshal(c.ImageForTag("recommended"))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"tag":"recommended","image_type":"Alias","display_name":"Recommended (Weekly 2077_46)",
+		"version":null,"semantic":false,"base":"recommended","cycle":null,"cycle_build":null,"build":null,
+		"architecture":null,"extra":null,"date":"2077-11-18 00:00:00",
+		"registry":"lighthouse.ceres","repository":"library/sketchbook","digest":"sha256:1","size":42,
+		"aliases":["w_2077_46"],"alias_target":"w_2077_46","nodes":["node1"]}`, string(raw))
 }

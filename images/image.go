@@ -1,6 +1,7 @@
 package images
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -40,6 +41,34 @@ func (i *Image) Reference() string {
 // ReferenceWithDigest returns "{registry}/{repository}:{tag}@{digest}".
 func (i *Image) ReferenceWithDigest() string {
 	return i.Reference() + "@" + i.Digest
+}
+
+// MarshalJSON writes the tag's fields (as [Tag.MarshalJSON]) followed by
+// registry, repository, digest, size (null when unknown), aliases,
+// alias_target (null when unresolved) and nodes. Without it the embedded
+// Tag's method would drop the image fields.
+func (i *Image) MarshalJSON() ([]byte, error) {
+	tag, err := json.Marshal(i.Tag)
+	if err != nil {
+		return nil, err
+	}
+	var size *int64
+	if i.Size > 0 {
+		size = &i.Size
+	}
+	rest, err := json.Marshal(struct {
+		Registry    string   `json:"registry"`
+		Repository  string   `json:"repository"`
+		Digest      string   `json:"digest"`
+		Size        *int64   `json:"size"`
+		Aliases     []string `json:"aliases"`
+		AliasTarget *string  `json:"alias_target"`
+		Nodes       []string `json:"nodes"`
+	}{i.Registry, i.Repository, i.Digest, size, nonNil(i.Aliases()), nonEmpty(i.AliasTarget), nonNil(i.Nodes())})
+	if err != nil {
+		return nil, err
+	}
+	return append(append(tag[:len(tag)-1], ','), rest[1:]...), nil
 }
 
 // Aliases returns the other tags known to share this image's digest, sorted.
