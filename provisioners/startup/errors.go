@@ -43,8 +43,9 @@ type StartupError struct {
 	Filename string
 	// Filename2 is the second path of a two-path operation such as rename.
 	Filename2 string
-	// Err is the error this one was converted from, if any.
-	Err error
+	// Err is the error this one was converted from, if any. It is not
+	// serialized.
+	Err error `json:"-"`
 }
 
 // NewStartupError builds a StartupError the way the original does: an errno

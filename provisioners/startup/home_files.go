@@ -9,11 +9,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
-// oldLoggingProfileSHA256 is the checksum of a previous stock version of
-// 20-logging.py, which is replaced by the current one.
-const oldLoggingProfileSHA256 = "2997fe99eb12846a1b724f0b82b9e5e6acbd1d4c29ceb9c9ae8f1ef5503892ec"
+// stockLoggingProfiles are the SHA-256 sums of previous stock versions of
+// 20-logging.py: a user's copy equal to one of them is replaced by the
+// current version; any other content is a local edit and is kept.
+var stockLoggingProfiles = []string{
+	"2997fe99eb12846a1b724f0b82b9e5e6acbd1d4c29ceb9c9ae8f1ef5503892ec",
+}
 
 // copyFiles fills the home directory (§5.7). The first error ends it.
 func (p *preparer) copyFiles(ctx context.Context) error {
@@ -68,7 +72,7 @@ func (p *preparer) copyLoggingProfile() error {
 		return nil
 	default:
 		sum := sha256.Sum256(cur)
-		if hex.EncodeToString(sum[:]) != oldLoggingProfileSHA256 {
+		if !slices.Contains(stockLoggingProfiles, hex.EncodeToString(sum[:])) {
 			p.log.WithField("path", dst).Debug("Keeping locally modified IPython logging profile")
 			return nil
 		}
