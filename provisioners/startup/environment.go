@@ -19,7 +19,8 @@ var threadVariables = []string{
 }
 
 // configureEnv decides the lab's variables (§5.5), in the original's order.
-func (p *preparer) configureEnv(ctx context.Context) error {
+// Nothing in it fails: unusable scratch and failed discovery are logged.
+func (p *preparer) configureEnv(ctx context.Context) {
 	user := filepath.Base(p.home)
 	p.out["USER"] = user
 	if p.env["TMPDIR"] == "" {
@@ -50,7 +51,6 @@ func (p *preparer) configureEnv(ctx context.Context) error {
 			p.out[v] = filepath.Join(p.home, ".lsst", filepath.Base(orig))
 		}
 	}
-	return nil
 }
 
 // scratchSubdir makes SCRATCH_PATH/[initial/]user/sub (leaf mode 0700) and

@@ -42,7 +42,7 @@ type fixture struct {
 
 // newFixture lays out the repository's own tree (testdata/tree) and serves
 // testdata/discovery.json as Repertoire discovery.
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	return newFixtureFrom(t, t.TempDir(), map[string]string{
 		"etc":          filepath.Join("testdata", "tree", "etc"),
@@ -53,7 +53,7 @@ func newFixture(t *testing.T) *fixture {
 
 // newFixtureFrom copies each source directory of layout to root/<key>
 // (files 0644, directories 0755) and serves the discovery document.
-func newFixtureFrom(t *testing.T, root string, layout map[string]string, discovery string) *fixture {
+func newFixtureFrom(t testing.TB, root string, layout map[string]string, discovery string) *fixture {
 	t.Helper()
 	for dst, src := range layout {
 		copyTree(t, src, filepath.Join(root, dst))
@@ -92,7 +92,7 @@ func newFixtureFrom(t *testing.T, root string, layout map[string]string, discove
 
 // serveDiscovery serves file at /repertoire/discovery (an empty name gives
 // 404 everywhere).
-func serveDiscovery(t *testing.T, file string) *httptest.Server {
+func serveDiscovery(t testing.TB, file string) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
 	if file != "" {
@@ -109,7 +109,7 @@ func serveDiscovery(t *testing.T, file string) *httptest.Server {
 }
 
 // copyTree copies the regular files and directories of src into dst.
-func copyTree(t *testing.T, src, dst string) {
+func copyTree(t testing.TB, src, dst string) {
 	t.Helper()
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -133,7 +133,7 @@ func copyTree(t *testing.T, src, dst string) {
 }
 
 // run runs the preparation and checks that it wrote the startup files.
-func (f *fixture) run(t *testing.T) *Result {
+func (f *fixture) run(t testing.TB) *Result {
 	t.Helper()
 	res, err := Run(context.Background(), f.opts, f.env, f.log)
 	require.NoError(t, err, "Run")
@@ -141,7 +141,7 @@ func (f *fixture) run(t *testing.T) *Result {
 }
 
 // startupEnv reads env.json.
-func (f *fixture) startupEnv(t *testing.T) map[string]string {
+func (f *fixture) startupEnv(t testing.TB) map[string]string {
 	t.Helper()
 	var env map[string]string
 	require.NoError(t, json.Unmarshal(f.read(t, "etc/nublado/startup/env.json"), &env))
@@ -149,7 +149,7 @@ func (f *fixture) startupEnv(t *testing.T) map[string]string {
 }
 
 // startupArgs reads args.json.
-func (f *fixture) startupArgs(t *testing.T) []string {
+func (f *fixture) startupArgs(t testing.TB) []string {
 	t.Helper()
 	var args []string
 	require.NoError(t, json.Unmarshal(f.read(t, "etc/nublado/startup/args.json"), &args))
@@ -157,7 +157,7 @@ func (f *fixture) startupArgs(t *testing.T) []string {
 }
 
 // read reads a file relative to the fixture's root.
-func (f *fixture) read(t *testing.T, rel string) []byte {
+func (f *fixture) read(t testing.TB, rel string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(f.root, rel))
 	require.NoError(t, err)
@@ -165,7 +165,7 @@ func (f *fixture) read(t *testing.T, rel string) []byte {
 }
 
 // write writes a file relative to the fixture's root, creating directories.
-func (f *fixture) write(t *testing.T, rel, text string) {
+func (f *fixture) write(t testing.TB, rel, text string) {
 	t.Helper()
 	path := filepath.Join(f.root, rel)
 	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
@@ -173,7 +173,7 @@ func (f *fixture) write(t *testing.T, rel, text string) {
 }
 
 // gitCalls are the recorded invocations of the fake git.
-func (f *fixture) gitCalls(t *testing.T) []string {
+func (f *fixture) gitCalls(t testing.TB) []string {
 	t.Helper()
 	data, err := os.ReadFile(f.gitLog)
 	if os.IsNotExist(err) {
@@ -210,7 +210,7 @@ func (f *fixture) strip(s string) string {
 }
 
 // readFile reads a file that must exist.
-func readFile(t *testing.T, path string) []byte {
+func readFile(t testing.TB, path string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)

@@ -10,7 +10,7 @@ import (
 
 // mountTmpfs mounts a tmpfs of size (such as "1m") on dir for the test: a
 // real small filesystem to fill. It needs root, which the tests have.
-func mountTmpfs(t *testing.T, dir, size string) {
+func mountTmpfs(t testing.TB, dir, size string) {
 	t.Helper()
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size="+size+",mode=0755")
@@ -21,7 +21,7 @@ func mountTmpfs(t *testing.T, dir, size string) {
 }
 
 // remountReadOnly makes the tmpfs on dir read-only.
-func remountReadOnly(t *testing.T, dir string) {
+func remountReadOnly(t testing.TB, dir string) {
 	t.Helper()
 	err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_RDONLY, "")
 	require.NoError(t, err, "remounting %s read-only", dir)

@@ -75,7 +75,8 @@ func (p *preparer) prepare(ctx context.Context) {
 		if filepath.Clean(p.home) == filepath.Clean(p.opts.TmpDir) {
 			return missingEnv("USER")
 		}
-		return p.configureEnv(ctx)
+		p.configureEnv(ctx)
+		return nil
 	})
 	p.guard(p.tidyHome)
 	if p.abnormal != nil {

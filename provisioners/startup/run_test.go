@@ -106,3 +106,16 @@ func TestRunDefaultPaths(t *testing.T) {
 	assert.NotNil(t, o.HTTPClient)
 	assert.Equal(t, DefaultDiscoveryTimeout, o.HTTPClient.Timeout)
 }
+
+// BenchmarkRun measures a whole preparation of an existing home (the common
+// case: a lab restart), fake git and local discovery included.
+func BenchmarkRun(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := Run(ctx, f.opts, f.env, f.log); err != nil {
+			b.Fatal(err)
+		}
+		f.hook.Reset()
+	}
+}
