@@ -21,9 +21,14 @@ import (
 var fixedNow = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 
 // fakeGit records each invocation (HOME and arguments) in $FAKE_GIT_LOG and
-// exits with $FAKE_GIT_EXIT (default 0).
+// exits with $FAKE_GIT_EXIT (default 0). With $FAKE_GIT_WRITE set, it also
+// appends git-lfs's filter section to ~/.gitconfig as a real
+// `git lfs install` does.
 const fakeGit = `#!/bin/sh
 printf '%s|%s\n' "$HOME" "$*" >> "$FAKE_GIT_LOG"
+if [ -n "$FAKE_GIT_WRITE" ]; then
+  printf '[filter "lfs"]\n\tclean = git-lfs clean -- %%f\n' >> "$HOME/.gitconfig"
+fi
 exit "${FAKE_GIT_EXIT:-0}"
 `
 

@@ -20,14 +20,19 @@ var stockLoggingProfiles = []string{
 }
 
 // copyFiles fills the home directory (§5.7). The first error ends it.
+//
+// The /etc/skel mirror runs before `git lfs install`, unlike Nublado: there a
+// real `git lfs install` on a fresh home wrote ~/.gitconfig first, so the
+// site's skeleton .gitconfig was never copied. Now the skeleton file lands
+// first and git-lfs adds its filter section to it.
 func (p *preparer) copyFiles(ctx context.Context) error {
 	steps := []func() error{
 		p.mergeCredentials,
 		p.setupDask,
+		p.mirrorSkel,
 		func() error { return p.installGitLFS(ctx) },
 		p.copyLoggingProfile,
 		p.copyDircolors,
-		p.mirrorSkel,
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

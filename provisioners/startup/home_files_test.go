@@ -20,6 +20,18 @@ func TestGitLFS(t *testing.T) {
 		f.run(t)
 		assert.Equal(t, []string{f.home + "|lfs install"}, f.gitCalls(t))
 	})
+	t.Run("skeleton gitconfig kept", func(t *testing.T) {
+		// A real git-lfs writes ~/.gitconfig; the site's skeleton copy
+		// must land first and keep its content.
+		f := newFixture(t)
+		f.env["FAKE_GIT_WRITE"] = "1"
+		f.run(t)
+		skel, err := os.ReadFile(filepath.Join(f.opts.EtcDir, "skel", ".gitconfig"))
+		require.NoError(t, err)
+		got, err := os.ReadFile(filepath.Join(f.home, ".gitconfig"))
+		require.NoError(t, err)
+		assert.Equal(t, string(skel)+"[filter \"lfs\"]\n\tclean = git-lfs clean -- %f\n", string(got))
+	})
 	t.Run("skipped when configured", func(t *testing.T) {
 		f := newFixture(t)
 		f.write(t, "home/hambone/.gitconfig", "[user]\n\tname = H\n  [filter \"lfs\"]  \n\tclean = git-lfs clean -- %f\n")
