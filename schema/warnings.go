@@ -1,0 +1,3 @@
+package schema
+
+func warnings(cfg *Config, doc *document) []Warning { return nil }
