@@ -42,6 +42,7 @@ the init-container provisioners of every lab (inithome, landingpage, startup).`,
 	})
 	root.AddCommand(
 		NewCmdVersion(),
+		NewCmdValidate(),
 	)
 	return root
 }
