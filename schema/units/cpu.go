@@ -43,7 +43,10 @@ func (e *CPUError) Error() string {
 		"or a decimal number with no more than three places of precision, like 1.234"
 }
 
-var millicorePattern = regexp.MustCompile(`^\d+m$`)
+var (
+	millicorePattern = regexp.MustCompile(`^\d+m$`)
+	coresPattern     = regexp.MustCompile(`^(\d+\.?\d{0,3}|\.\d{1,3})$`)
+)
 
 // ParseCPU parses a CPU amount written as a string: whole millicores
 // ("450m" is 0.45) or a decimal number of cores with at most three decimals
@@ -58,7 +61,7 @@ func ParseCPU(s string) (CPU, error) {
 		}
 		return CPU(float64(n) / 1000), nil
 	}
-	if !isDecimal(text) {
+	if !coresPattern.MatchString(text) {
 		return 0, &CPUError{Value: s}
 	}
 	f, err := strconv.ParseFloat(text, 64)

@@ -27,7 +27,10 @@ var memoryUnits = map[string]float64{
 }
 
 // memoryPattern splits a memory string into a number and a unit.
-var memoryPattern = regexp.MustCompile(`^(\d+\.?\d*|\.\d+)\s*([A-Za-z]{0,2})$`)
+var (
+	memoryPattern = regexp.MustCompile(`^(\d+\.?\d*|\.\d+)\s*([A-Za-z]{0,2})$`)
+	digitsPattern = regexp.MustCompile(`^\d+$`)
+)
 
 // MemoryError reports a value that is not a memory quantity.
 type MemoryError struct {
@@ -48,8 +51,10 @@ func (e *MemoryError) Error() string {
 // is 805306368, "12K" 12000, "12MiB" 12582912. Errors are [*MemoryError].
 func ParseMemory(s string) (int64, error) {
 	text := strings.TrimSpace(s)
-	if n, err := strconv.ParseInt(text, 10, 64); err == nil && n >= 0 {
-		return n, nil
+	if digitsPattern.MatchString(text) {
+		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+			return n, nil
+		}
 	}
 	if strings.HasSuffix(text, "B") || strings.HasSuffix(text, "b") {
 		text = text[:len(text)-1]
