@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,8 +24,14 @@ func collect(err error, doc *document, filename string) error {
 		path := cleanPath(e.Path())
 		format, args := e.Msg()
 		msg := fmt.Sprintf(format, args...)
+		if msg == "" {
+			msg = strings.TrimPrefix(e.Error(), filename+": ")
+		}
 		fe := &FieldError{Path: strings.Join(path, "."), Message: msg}
 		fe.Pos = inputPosition(e, filename)
+		if fe.Pos.Line == 0 {
+			fe.Pos = messagePosition(msg, filename)
+		}
 		if fe.Pos.Line == 0 && doc != nil {
 			fe.Pos = doc.pos(path)
 		}
@@ -50,6 +57,22 @@ func inputPosition(e cueerrors.Error, filename string) Position {
 		}
 	}
 	return Position{}
+}
+
+// linePattern finds the line (and column) that YAML syntax errors name in
+// their message.
+var linePattern = regexp.MustCompile(`(?:line |\.yaml:|\.yml:)(\d+)(?::(\d+))?`)
+
+// messagePosition returns the position named in a YAML syntax error's
+// message.
+func messagePosition(msg, filename string) Position {
+	m := linePattern.FindStringSubmatch(msg)
+	if m == nil {
+		return Position{}
+	}
+	line, _ := strconv.Atoi(m[1])
+	col, _ := strconv.Atoi(m[2])
+	return Position{Filename: filename, Line: line, Column: col}
 }
 
 // cleanPath maps a CUE error path to the configuration's field path: the
