@@ -43,6 +43,7 @@ the init-container provisioners of every lab (inithome, landingpage, startup).`,
 	root.AddCommand(
 		NewCmdVersion(),
 		NewCmdStartup(log),
+		NewCmdValidate(),
 	)
 	return root
 }
