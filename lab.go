@@ -114,3 +114,34 @@ type Event struct {
 	Message  string
 	Progress int
 }
+
+// ImageRequest is how a create request names its image: exactly one of the
+// spawner form's attributes (§1.3 #6). Attribute is the one that was set
+// (image_list, image_dropdown, image_class or image_tag) and is used in error
+// locations; Value is its value (a Docker reference, an image class such as
+// latest-weekly, or a tag).
+type ImageRequest struct {
+	Attribute string
+	Value     string
+}
+
+// Image request attributes.
+const (
+	ImageList     = "image_list"
+	ImageDropdown = "image_dropdown"
+	ImageClass    = "image_class"
+	ImageTag      = "image_tag"
+)
+
+// CreateRequest is a validated request to spawn a lab: the authenticated
+// user, the delegated token (it becomes the lab's token secret and must never
+// be logged), the parsed options and the spawner's environment.
+type CreateRequest struct {
+	User         User
+	Token        string
+	Size         LabSize
+	EnableDebug  bool
+	ResetUserEnv bool
+	Image        ImageRequest
+	Env          map[string]string
+}
