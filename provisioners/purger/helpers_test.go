@@ -20,8 +20,8 @@ import (
 // Fixture file contents: the tree has these three files in scratch and in
 // scratch/foo/bar.
 var fixtureFiles = map[string]string{
-	"small":  "hi",                                            // 2 B
-	"medium": "Hello, world!",                                 // 13 B
+	"small":  "hi",                                             // 2 B
+	"medium": "Hello, world!",                                  // 13 B
 	"large":  "The quick brown fox jumps over the lazy dog.\n", // 45 B
 }
 
@@ -142,7 +142,9 @@ func TestMain(m *testing.M) {
 	if policy := os.Getenv(childEnv); policy != "" {
 		os.Exit(childMain(policy, os.Getenv("PURGER_TEST_PURGE") != "", os.Stdout))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeBenchTree()
+	os.Exit(code)
 }
 
 // childMain plans the policy for now+1000 weeks, purges when asked, and prints

@@ -66,8 +66,10 @@ func TestMakePlanRules(t *testing.T) {
 		"SubdirectoryPolicyWins": {
 			reason: "foo/bar's large access limit is 3s",
 			policy: "policy.yaml",
-			setup:  func(t *testing.T, tmp string) { age(t, filepath.Join(tmp, "scratch/foo/bar/large"), ATime, 8*time.Hour) },
-			want:   []string{"scratch/foo/bar/large"},
+			setup: func(t *testing.T, tmp string) {
+				age(t, filepath.Join(tmp, "scratch/foo/bar/large"), ATime, 8*time.Hour)
+			},
+			want: []string{"scratch/foo/bar/large"},
 		},
 		"FutureTenYears": {
 			reason: "in 3650 days everything with rules is due: 3 in scratch, only large in foo/bar",
