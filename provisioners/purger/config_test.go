@@ -27,7 +27,9 @@ func TestParseConfig(t *testing.T) {
 		},
 		"SnakeCase": {
 			yaml: "policy_file: /p.yaml\ndry_run: true\nfuture_duration: 60\ndebug: true\n",
-			want: func(c *Config) { c.PolicyFile, c.DryRun, c.FutureDuration, c.Debug = "/p.yaml", true, time.Minute, true },
+			want: func(c *Config) {
+				c.PolicyFile, c.DryRun, c.FutureDuration, c.Debug = "/p.yaml", true, time.Minute, true
+			},
 		},
 		"EnvOverridesYAML": {
 			yaml: "dryRun: false\ndebug: false\n",

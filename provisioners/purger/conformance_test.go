@@ -52,8 +52,10 @@ func TestConformancePolicies(t *testing.T) {
 		},
 		"NoSmall": {
 			policy: "policy_no_small.yaml",
-			setup:  func(t *testing.T, tmp string) { age(t, filepath.Join(tmp, "scratch/small"), ATime, 1000*7*24*time.Hour) },
-			want:   []string{},
+			setup: func(t *testing.T, tmp string) {
+				age(t, filepath.Join(tmp, "scratch/small"), ATime, 1000*7*24*time.Hour)
+			},
+			want: []string{},
 		},
 		"SubdirectoryPolicy": {
 			policy: "policy.yaml",
