@@ -142,7 +142,7 @@ func TestProvisionExisting(t *testing.T) {
 		},
 		"WrongGroupEmpty": {
 			reason: "reset with one warning", owner: [2]int{uid, 1}, mode: 0o700,
-			want: &Result{OwnershipReset: true, Warnings: []string{"HOME is owned by 4242:1, not 4242:4243 but is empty, resetting ownership"}},
+			want:      &Result{OwnershipReset: true, Warnings: []string{"HOME is owned by 4242:1, not 4242:4243 but is empty, resetting ownership"}},
 			wantOwner: [2]uint32{uid, gid},
 		},
 		"WrongMode": {
