@@ -42,6 +42,9 @@ the init-container provisioners of every lab (inithome, landingpage, startup).`,
 	})
 	root.AddCommand(
 		NewCmdVersion(),
+		NewCmdPurger(log),
+		NewCmdInithome(log),
+		NewCmdLandingpage(log),
 	)
 	return root
 }
