@@ -7,17 +7,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/go-multierror"
 	"golang.org/x/sys/unix"
 )
-
-// ErrUnsafePath is wrapped by the errors for planned paths that purging
-// refuses: a path outside its policy directory, a root that is not one of the
-// plan's directories, or a path that now passes through a symlink.
-var ErrUnsafePath = errors.New("refusing path outside the configured directory or through a symlink")
 
 // Result is what a purge did.
 type Result struct {
@@ -29,23 +23,6 @@ type Result struct {
 	// another file, since the plan was made; they were left alone.
 	Skipped []string
 }
-
-// PurgeError collects the failures of a purge (and, from [Run], of the plan
-// before it). The purge went on past each of them.
-type PurgeError struct {
-	// Failed holds one error per path, each an *fs.PathError.
-	Failed *multierror.Error
-}
-
-func (e *PurgeError) Error() string {
-	return "purge encountered errors: " + failedList(e.Failed)
-}
-
-// Unwrap returns the collected errors.
-func (e *PurgeError) Unwrap() []error { return e.Failed.WrappedErrors() }
-
-// FailedFiles maps each failed path to its error text.
-func (e *PurgeError) FailedFiles() map[string]string { return failedFiles(e.Failed) }
 
 // Purge deletes the planned files and then every empty directory beneath the
 // plan's directories (deepest first, so a directory emptied by the removal of
@@ -153,129 +130,6 @@ func (p *purge) beneath(root, path string) (string, error) {
 	return rel, nil
 }
 
-// candidate is a directory the tidy may remove.
-type candidate struct {
-	root, rel string
-	depth     int
-}
-
-// tidy removes the empty directories beneath the plan's directories.
-func (p *purge) tidy(ctx context.Context) error {
-	keep := make(map[string]bool)
-	for r := range p.roots {
-		for a := r; ; a = filepath.Dir(a) {
-			keep[a] = true
-			if a == filepath.Dir(a) {
-				break
-			}
-		}
-	}
-	var cands []candidate
-	for _, root := range p.plan.Directories {
-		root = filepath.Clean(root)
-		found, err := p.subdirs(ctx, root)
-		if err != nil {
-			return err
-		}
-		for _, rel := range found {
-			if abs := filepath.Join(root, rel); !keep[abs] {
-				cands = append(cands, candidate{root, rel, strings.Count(abs, string(filepath.Separator))})
-			}
-		}
-	}
-	sort.Slice(cands, func(i, j int) bool {
-		if cands[i].depth != cands[j].depth {
-			return cands[i].depth > cands[j].depth
-		}
-		return filepath.Join(cands[i].root, cands[i].rel) > filepath.Join(cands[j].root, cands[j].rel)
-	})
-	for _, c := range cands {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		p.rmdirIfEmpty(c)
-	}
-	return nil
-}
-
-// subdirs lists every directory beneath root (relative paths), without
-// following symlinks and without entering other policy directories, which are
-// tidied from their own root.
-func (p *purge) subdirs(ctx context.Context, root string) ([]string, error) {
-	d, err := openRoot(root)
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			p.fail(err)
-		}
-		return nil, nil
-	}
-	var out []string
-	err = p.collect(ctx, d, "", &out)
-	return out, err
-}
-
-func (p *purge) collect(ctx context.Context, d *dir, rel string, out *[]string) error {
-	defer d.close()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	ents, err := d.entries()
-	if err != nil {
-		p.fail(&fs.PathError{Op: "readdir", Path: d.path, Err: unwrapPathError(err)})
-	}
-	for _, e := range ents {
-		if !e.IsDir() || p.roots[d.path+string(filepath.Separator)+e.Name()] {
-			continue
-		}
-		sub, err := d.child(e.Name())
-		if err != nil {
-			var pe *fs.PathError
-			if !errors.As(err, &pe) || !changed(pe.Err) {
-				p.fail(err)
-			}
-			continue
-		}
-		subRel := filepath.Join(rel, e.Name())
-		*out = append(*out, subRel)
-		if err := p.collect(ctx, sub, subRel, out); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// rmdirIfEmpty removes the candidate if it has no entries at all.
-func (p *purge) rmdirIfEmpty(c candidate) {
-	path := filepath.Join(c.root, c.rel)
-	parent, err := p.cache.open(c.root, filepath.Dir(c.rel))
-	if err != nil {
-		p.unreachable(path, err)
-		return
-	}
-	name := filepath.Base(c.rel)
-	d, err := parent.child(name)
-	if err != nil {
-		p.unreachable(path, err)
-		return
-	}
-	empty, err := d.empty()
-	d.close()
-	if err != nil {
-		p.fail(&fs.PathError{Op: "readdir", Path: path, Err: unwrapPathError(err)})
-		return
-	}
-	if !empty {
-		return
-	}
-	switch err := parent.rmdir(name); {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		p.fail(err)
-	default:
-		p.res.Removed = append(p.res.Removed, path)
-	}
-}
-
 // dirCache keeps the last directory opened beneath a root, since planned
 // files come grouped by directory.
 type dirCache struct {
@@ -322,32 +176,4 @@ func openBeneath(root, rel string) (*dir, error) {
 		d = sub
 	}
 	return d, nil
-}
-
-// failedFiles maps each failed path to its error text.
-func failedFiles(m *multierror.Error) map[string]string {
-	out := make(map[string]string)
-	for _, err := range m.WrappedErrors() {
-		path, msg := splitPathError(err)
-		out[path] = msg
-	}
-	return out
-}
-
-// failedList formats the failures as "path: err, path2: err2".
-func failedList(m *multierror.Error) string {
-	parts := make([]string, 0, m.Len())
-	for _, err := range m.WrappedErrors() {
-		path, msg := splitPathError(err)
-		parts = append(parts, path+": "+msg)
-	}
-	return strings.Join(parts, ", ")
-}
-
-func splitPathError(err error) (string, string) {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Path, pe.Op + ": " + pe.Err.Error()
-	}
-	return "", err.Error()
 }
