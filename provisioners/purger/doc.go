@@ -22,8 +22,9 @@
 // unlinkat), so no symlink below a configured directory is ever followed.
 // Symlinks are neither planned nor deleted: a directory holding only a symlink
 // is not empty. At purge time a planned path must lie strictly beneath its
-// policy directory, and must still name the inode that was planned; a path
-// that now passes through a symlink is refused with [ErrUnsafePath].
+// policy directory, and must still name the same, unchanged file (same inode
+// and inode change time, see [FileID]), else it is skipped; a path that now
+// passes through a symlink is refused with [ErrUnsafePath].
 //
 // # Errors
 //

@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -39,7 +40,7 @@ func newDir(fd int, path string) *dir {
 
 // child opens the subdirectory name of d without following a symlink.
 func (d *dir) child(name string) (*dir, error) {
-	p := d.path + string(os.PathSeparator) + name
+	p := d.join(name)
 	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: p, Err: err}
@@ -73,7 +74,7 @@ func (d *dir) lstat(name string) (unix.Stat_t, error) {
 	var st unix.Stat_t
 	err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
 	if err != nil {
-		return st, &fs.PathError{Op: "lstat", Path: d.path + string(os.PathSeparator) + name, Err: err}
+		return st, &fs.PathError{Op: "lstat", Path: d.join(name), Err: err}
 	}
 	return st, nil
 }
@@ -82,7 +83,7 @@ func (d *dir) lstat(name string) (unix.Stat_t, error) {
 // its target).
 func (d *dir) unlink(name string) error {
 	if err := unix.Unlinkat(d.fd, name, 0); err != nil {
-		return &fs.PathError{Op: "unlink", Path: d.path + string(os.PathSeparator) + name, Err: err}
+		return &fs.PathError{Op: "unlink", Path: d.join(name), Err: err}
 	}
 	return nil
 }
@@ -90,14 +91,14 @@ func (d *dir) unlink(name string) error {
 // rmdir removes the empty subdirectory name of d.
 func (d *dir) rmdir(name string) error {
 	if err := unix.Unlinkat(d.fd, name, unix.AT_REMOVEDIR); err != nil {
-		return &fs.PathError{Op: "rmdir", Path: d.path + string(os.PathSeparator) + name, Err: err}
+		return &fs.PathError{Op: "rmdir", Path: d.join(name), Err: err}
 	}
 	return nil
 }
 
-// fileID identifies st's inode.
+// fileID identifies st's inode and its last change.
 func fileID(st *unix.Stat_t) FileID {
-	return FileID{Dev: uint64(st.Dev), Ino: uint64(st.Ino)} //nolint:unconvert // widths differ by platform
+	return FileID{Dev: uint64(st.Dev), Ino: uint64(st.Ino), Ctime: st.Ctim.Nano()} //nolint:unconvert // widths differ by platform
 }
 
 func timespec(ts unix.Timespec) time.Time {
@@ -110,4 +111,12 @@ func timespec(ts unix.Timespec) time.Time {
 // listed: races with users, not failures.
 func changed(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP)
+}
+
+// join returns the path of d's entry name.
+func (d *dir) join(name string) string {
+	if strings.HasSuffix(d.path, string(os.PathSeparator)) {
+		return d.path + name
+	}
+	return d.path + string(os.PathSeparator) + name
 }

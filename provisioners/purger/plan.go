@@ -42,10 +42,14 @@ func (c Criterion) String() string {
 	return [...]string{"ATIME", "CTIME", "MTIME"}[c]
 }
 
-// FileID identifies an inode; purging checks that a planned path still names
-// the inode that was planned.
+// FileID identifies a file as it was when planned: its inode and the time of
+// its last inode change. Purging deletes a planned path only if it still has
+// the same FileID: a file that was replaced (inode numbers are reused at
+// once) or changed (written, renamed, chmod-ed) since planning is left alone.
 type FileID struct {
 	Dev, Ino uint64
+	// Ctime is the inode change time in nanoseconds since the epoch.
+	Ctime int64
 }
 
 // File is one planned deletion.
@@ -154,7 +158,7 @@ func (w *planWalk) walk(ctx context.Context, d *dir) error {
 	}
 	subdirs := w.files(d)
 	for _, name := range subdirs {
-		if w.done[d.path+string(filepath.Separator)+name] {
+		if w.done[d.join(name)] {
 			continue // planned by its own policy
 		}
 		sub, err := d.child(name)
@@ -192,7 +196,7 @@ func (w *planWalk) files(d *dir) []string {
 		case unix.S_IFLNK:
 			// never followed, never purged
 		default:
-			w.check(d.path+string(filepath.Separator)+name, &st)
+			w.check(d.join(name), &st)
 		}
 	}
 	return subdirs

@@ -112,7 +112,7 @@ func TestMakePlanRecord(t *testing.T) {
 	assert.Equal(t, f.Path+": MTIME 28800s >= 14400s", f.String())
 	var st syscall.Stat_t
 	require.NoError(t, syscall.Lstat(f.Path, &st))
-	assert.Equal(t, FileID{Dev: st.Dev, Ino: st.Ino}, f.ID)
+	assert.Equal(t, FileID{Dev: st.Dev, Ino: st.Ino, Ctime: st.Ctim.Nano()}, f.ID)
 }
 
 func TestMakePlanCriteriaOrder(t *testing.T) {
@@ -248,4 +248,9 @@ func TestMakePlanStatPermissionError(t *testing.T) {
 	res := runUnprivileged(t, policyFile, false)
 	assert.Equal(t, []string{filepath.Join(root, "open/file")}, res.Planned)
 	assert.Equal(t, map[string]string{filepath.Join(root, "locked/file"): "lstat: permission denied"}, res.Errors)
+}
+
+func TestDirJoin(t *testing.T) {
+	assert.Equal(t, "/etc", (&dir{path: "/"}).join("etc"))
+	assert.Equal(t, "/a/b", (&dir{path: "/a"}).join("b"))
 }

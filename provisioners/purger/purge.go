@@ -19,8 +19,8 @@ type Result struct {
 	Deleted []string
 	// Removed are the empty directories removed, deepest first.
 	Removed []string
-	// Skipped are planned files that had vanished, or had been replaced by
-	// another file, since the plan was made; they were left alone.
+	// Skipped are planned files that had vanished, been replaced or changed
+	// (see [FileID]) since the plan was made; they were left alone.
 	Skipped []string
 }
 
@@ -29,8 +29,7 @@ type Result struct {
 // its children goes in the same run), except the policy directories and their
 // ancestors. It touches nothing outside the plan's directories: every path is
 // reached from its root through directory descriptors without following
-// symlinks, and a file is deleted only if it is still the inode that was
-// planned. A nil plan is [ErrPlanNotReady]. Failures are collected and
+// symlinks, and a file is deleted only if its [FileID] is unchanged. A nil plan is [ErrPlanNotReady]. Failures are collected and
 // returned together as a *[PurgeError] after everything else was done; only
 // the context's error stops a purge early.
 func Purge(ctx context.Context, plan *Plan) (*Result, error) {

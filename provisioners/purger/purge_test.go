@@ -196,10 +196,13 @@ func TestPurgeSkipsReplacedAndVanishedFiles(t *testing.T) {
 	require.NoError(t, os.Remove(medium))
 	require.NoError(t, os.WriteFile(medium, []byte("new work"), 0o644))
 
+	// Another is changed in place (chmod changes its ctime, not its inode).
+	require.NoError(t, os.Chmod(filepath.Join(tmp, "scratch/foo/bar/large"), 0o600))
+
 	res, err := Purge(context.Background(), plan)
-	require.NoError(t, err, "vanished and replaced files are not errors")
-	assert.ElementsMatch(t, []string{filepath.Join(tmp, "scratch/small"), medium}, res.Skipped)
-	assert.ElementsMatch(t, []string{filepath.Join(tmp, "scratch/large"), filepath.Join(tmp, "scratch/foo/bar/large")}, res.Deleted)
+	require.NoError(t, err, "vanished, replaced and changed files are not errors")
+	assert.ElementsMatch(t, []string{filepath.Join(tmp, "scratch/small"), medium, filepath.Join(tmp, "scratch/foo/bar/large")}, res.Skipped)
+	assert.Equal(t, []string{filepath.Join(tmp, "scratch/large")}, res.Deleted)
 	assert.True(t, exists(t, medium), "the new file is kept")
 }
 

@@ -80,7 +80,7 @@ func (p *purge) collect(ctx context.Context, d *dir, rel string, out *[]string) 
 		p.fail(&fs.PathError{Op: "readdir", Path: d.path, Err: unwrapPathError(err)})
 	}
 	for _, e := range ents {
-		if !e.IsDir() || p.roots[d.path+string(filepath.Separator)+e.Name()] {
+		if !e.IsDir() || p.roots[d.join(e.Name())] {
 			continue
 		}
 		sub, err := d.child(e.Name())
