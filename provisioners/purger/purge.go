@@ -29,9 +29,10 @@ type Result struct {
 // its children goes in the same run), except the policy directories and their
 // ancestors. It touches nothing outside the plan's directories: every path is
 // reached from its root through directory descriptors without following
-// symlinks, and a file is deleted only if its [FileID] is unchanged. A nil plan is [ErrPlanNotReady]. Failures are collected and
-// returned together as a *[PurgeError] after everything else was done; only
-// the context's error stops a purge early.
+// symlinks, and a file is deleted only if its [FileID] is unchanged. A nil
+// plan is [ErrPlanNotReady]. Failures are collected and returned together as
+// a *[PurgeError] after everything else was done; only the context's error
+// stops a purge early.
 func Purge(ctx context.Context, plan *Plan) (*Result, error) {
 	if plan == nil {
 		return nil, fmt.Errorf("cannot purge: %w", ErrPlanNotReady)
