@@ -26,14 +26,22 @@ var fixtureFiles = map[string]string{
 }
 
 // makeTree builds <tmp>/scratch/{small,medium,large} and
-// <tmp>/scratch/foo/bar/{small,medium,large} and returns <tmp>.
+// <tmp>/scratch/foo/bar/{small,medium,large} and returns <tmp>. The policies
+// give foo/bar's large files a 3s access limit, so a slow machine could see
+// them due before the plan: their access and modification times are set a
+// minute ahead (the creation limit, 10s, is the margin left).
 func makeTree(t testing.TB) string {
 	t.Helper()
 	tmp := t.TempDir()
+	ahead := time.Now().Add(time.Minute)
 	for _, dir := range []string{"scratch", "scratch/foo/bar"} {
 		require.NoError(t, os.MkdirAll(filepath.Join(tmp, dir), 0o755))
 		for name, content := range fixtureFiles {
-			require.NoError(t, os.WriteFile(filepath.Join(tmp, dir, name), []byte(content), 0o644))
+			path := filepath.Join(tmp, dir, name)
+			require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
+			if dir != "scratch" {
+				require.NoError(t, os.Chtimes(path, ahead, ahead))
+			}
 		}
 	}
 	return tmp
