@@ -196,14 +196,14 @@ func (w *planWalk) files(d *dir) []string {
 		case unix.S_IFLNK:
 			// never followed, never purged
 		default:
-			w.check(d.join(name), &st)
+			w.check(d, name, &st)
 		}
 	}
 	return subdirs
 }
 
-// check plans the file at path if one of its timestamps is too old.
-func (w *planWalk) check(path string, st *unix.Stat_t) {
+// check plans the file name of d if one of its timestamps is too old.
+func (w *planWalk) check(d *dir, name string, st *unix.Stat_t) {
 	class, limits := Small, w.policy.Intervals.Small
 	if st.Size >= w.policy.Threshold {
 		class, limits = Large, w.policy.Intervals.Large
@@ -219,7 +219,7 @@ func (w *planWalk) check(path string, st *unix.Stat_t) {
 	} {
 		if c.limit > 0 && c.ts.Add(c.limit).Before(w.plan.When) {
 			w.plan.Files = append(w.plan.Files, File{
-				Path: path, Root: w.policy.Path, ID: fileID(st), Class: class, Reason: c.crit,
+				Path: d.join(name), Root: w.policy.Path, ID: fileID(st), Class: class, Reason: c.crit,
 				FileInterval: w.plan.When.Sub(c.ts), CriterionInterval: c.limit,
 			})
 			return
