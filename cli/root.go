@@ -44,6 +44,9 @@ the init-container provisioners of every lab (inithome, landingpage, startup).`,
 		NewCmdVersion(),
 		NewCmdStartup(log),
 		NewCmdValidate(),
+		NewCmdPurger(log),
+		NewCmdInithome(log),
+		NewCmdLandingpage(log),
 	)
 	return root
 }
