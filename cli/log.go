@@ -26,6 +26,7 @@ func configureLogger(log *logrus.Logger, out io.Writer, profile, level string) e
 	switch profile {
 	case "", ProfileProduction:
 		log.SetFormatter(&logrus.JSONFormatter{
+			DisableHTMLEscape: true,
 			FieldMap: logrus.FieldMap{
 				logrus.FieldKeyMsg:   "event",
 				logrus.FieldKeyLevel: "severity",
