@@ -7,5 +7,5 @@ import "embed"
 // templates/. The engine loads it once with [cuelang.org/go/cue/load] and an
 // fs.FS, so rendering never touches the file system.
 //
-//go:embed cue.mod/module.cue
+//go:embed cue.mod/module.cue schema/*.cue
 var CUE embed.FS

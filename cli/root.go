@@ -42,6 +42,11 @@ the init-container provisioners of every lab (inithome, landingpage, startup).`,
 	})
 	root.AddCommand(
 		NewCmdVersion(),
+		NewCmdStartup(log),
+		NewCmdValidate(),
+		NewCmdPurger(log),
+		NewCmdInithome(log),
+		NewCmdLandingpage(log),
 		NewCmdImages(),
 	)
 	return root

@@ -1,0 +1,3 @@
+"""Stock IPython logging profile (test fixture)."""
+import logging
+logging.getLogger("lsst").setLevel(logging.INFO)
