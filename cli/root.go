@@ -42,6 +42,8 @@ the init-container provisioners of every lab (inithome, landingpage, startup).`,
 	})
 	root.AddCommand(
 		NewCmdVersion(),
+		NewCmdApply(),
+		NewCmdDiff(),
 	)
 	return root
 }
