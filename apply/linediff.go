@@ -58,12 +58,12 @@ func lcsEdits(a, b []string) []edit {
 		case i < n && j < m && a[i] == b[j]:
 			edits = append(edits, edit{' ', a[i]})
 			i, j = i+1, j+1
-		case j < m && (i == n || l[i][j+1] >= l[i+1][j]):
-			edits = append(edits, edit{'+', b[j]})
-			j++
-		default:
+		case i < n && (j == m || l[i+1][j] >= l[i][j+1]):
 			edits = append(edits, edit{'-', a[i]})
 			i++
+		default:
+			edits = append(edits, edit{'+', b[j]})
+			j++
 		}
 	}
 	return edits

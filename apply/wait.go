@@ -14,13 +14,15 @@ import (
 
 var pods = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
 
-// Wait waits until every object is ready as kstatus computes it (status
-// Current: a Pod is Ready or Succeeded, a Job complete, a PVC bound, a
-// Namespace active, an object with no status rules exists), following
-// each object with a watch. An object that does not exist yet is waited
-// for. It fails with an *ObjectError (op "waiting for object") as soon as
-// an object's status is Failed, and otherwise returns when all are ready or
-// ctx ends.
+// Wait waits until every object is reconciled as kstatus computes it
+// (status Current), following each object with a watch. In kstatus terms
+// a Pod is Current when it is Ready or has ended (Succeeded or Failed: use
+// [Applier.WaitPodPhase] to tell), a Job once it has started, a PVC when
+// bound, a Namespace when active, and an object without status rules as
+// soon as it exists. An object that does not exist yet is waited for. Wait
+// fails with an *ObjectError (op "waiting for object") wrapping [ErrFailed]
+// as soon as an object's status is Failed (a failed Job, a crash-looping
+// Pod), and otherwise returns when all are Current or ctx ends.
 func (a *Applier) Wait(ctx context.Context, objects []*unstructured.Unstructured) error {
 	targets, deferred, err := a.plan(objects)
 	if err != nil {
@@ -67,7 +69,7 @@ func (a *Applier) waitReady(ctx context.Context, t *target) error {
 }
 
 // ErrFailed is wrapped by the error of [Applier.Wait] when an object's
-// status is Failed (a failed Job or Pod, a stalled object).
+// kstatus is Failed (a failed Job, a crash-looping Pod, a stalled object).
 var ErrFailed = errors.New("object failed")
 
 // WaitPodPhase waits until the phase of a pod is not one of phases, or the
