@@ -145,7 +145,6 @@ func timeout(t testing.TB, d time.Duration) context.Context {
 	return ctx
 }
 
-
 // resources maps the kinds the tests create directly to their resources.
 var resources = map[string]schema.GroupVersionResource{
 	"ConfigMap": {Version: "v1", Resource: "configmaps"},
