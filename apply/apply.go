@@ -45,7 +45,7 @@ func (a *Applier) Apply(ctx context.Context, objects []*unstructured.Unstructure
 	stages := stage(targets)
 	for i := range stages {
 		if i == 1 && len(deferred) > 0 {
-			if err := a.resolveDeferred(deferred); err != nil {
+			if err := resolveDeferred(deferred); err != nil {
 				return cs, err
 			}
 			more := stage(deferred)

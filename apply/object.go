@@ -50,6 +50,8 @@ type target struct {
 	mapping *meta.RESTMapping
 	index   int // position in the caller's list
 
+	crd *crd // the CRD of the set that defines the kind, when plan deferred it
+
 	once sync.Once // computes data, err: the apply patch
 	data []byte
 	err  error
@@ -76,7 +78,7 @@ func (t *target) is(group, kind string) bool {
 
 // plan maps every object to its resource, checking names and scopes. An
 // object whose kind is unknown but defined by a CustomResourceDefinition of
-// the same set is returned in deferred, to be resolved with
+// the same set is returned in deferred (mapping nil), to be resolved with
 // resolveDeferred once the CRDs are applied.
 func (a *Applier) plan(objects []*unstructured.Unstructured) (targets, deferred []*target, err error) {
 	seen := map[ObjectRef]bool{}
@@ -93,33 +95,35 @@ func (a *Applier) plan(objects []*unstructured.Unstructured) (targets, deferred 
 			return nil, nil, fmt.Errorf("%s appears twice", t.ref)
 		}
 		seen[t.ref] = true
-		err := a.resolve(t)
-		switch {
-		case meta.IsNoMatchError(err) && defined[obj.GroupVersionKind().GroupKind()]:
+		m, err := a.mapping(obj.GroupVersionKind())
+		if crd := defined[obj.GroupVersionKind().GroupKind()]; meta.IsNoMatchError(err) && crd != nil {
+			t.crd = crd
 			deferred = append(deferred, t)
-		case err != nil:
-			return nil, nil, err
-		default:
-			targets = append(targets, t)
+			continue
 		}
+		if err := t.setMapping(m, err); err != nil {
+			return nil, nil, err
+		}
+		targets = append(targets, t)
 	}
 	return targets, deferred, nil
 }
 
-// resolveDeferred resolves the targets that plan deferred.
-func (a *Applier) resolveDeferred(deferred []*target) error {
+// resolveDeferred maps the targets that plan deferred with what their
+// CustomResourceDefinition says (discovery may not show a new CRD's kind
+// for a while after it is established).
+func resolveDeferred(deferred []*target) error {
 	for _, t := range deferred {
-		if err := a.resolve(t); err != nil {
+		if err := t.setMapping(t.crd.mapping(t.obj.GroupVersionKind())); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// resolve sets the target's mapping and checks its namespace against the
-// kind's scope.
-func (a *Applier) resolve(t *target) error {
-	m, err := a.mapping(t.obj.GroupVersionKind())
+// setMapping sets the target's mapping (or reports err) and checks its
+// namespace against the kind's scope.
+func (t *target) setMapping(m *meta.RESTMapping, err error) error {
 	if meta.IsNoMatchError(err) {
 		return fmt.Errorf("%s: %w", t.ref, err)
 	}
@@ -137,17 +141,50 @@ func (a *Applier) resolve(t *target) error {
 	return nil
 }
 
+// crd is what a CustomResourceDefinition says about its kind.
+type crd struct {
+	plural     string
+	namespaced bool
+	versions   map[string]bool // served versions
+}
+
+// mapping returns the REST mapping of gvk, a kind of the CRD.
+func (c *crd) mapping(gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
+	if !c.versions[gvk.Version] {
+		return nil, &meta.NoKindMatchError{GroupKind: gvk.GroupKind(), SearchedVersions: []string{gvk.Version}}
+	}
+	scope := meta.RESTScopeRoot
+	if c.namespaced {
+		scope = meta.RESTScopeNamespace
+	}
+	return &meta.RESTMapping{
+		Resource:         gvk.GroupVersion().WithResource(c.plural),
+		GroupVersionKind: gvk,
+		Scope:            scope,
+	}, nil
+}
+
 // crdKinds returns the kinds that the CustomResourceDefinitions among
 // objects define.
-func crdKinds(objects []*unstructured.Unstructured) map[schema.GroupKind]bool {
-	kinds := map[schema.GroupKind]bool{}
+func crdKinds(objects []*unstructured.Unstructured) map[schema.GroupKind]*crd {
+	kinds := map[schema.GroupKind]*crd{}
 	for _, obj := range objects {
 		if obj == nil || obj.GetKind() != "CustomResourceDefinition" {
 			continue
 		}
-		group, _, _ := unstructured.NestedString(obj.Object, "spec", "group")
-		kind, _, _ := unstructured.NestedString(obj.Object, "spec", "names", "kind")
-		kinds[schema.GroupKind{Group: group, Kind: kind}] = true
+		str := func(path ...string) string {
+			s, _, _ := unstructured.NestedString(obj.Object, path...)
+			return s
+		}
+		c := &crd{plural: str("spec", "names", "plural"), namespaced: str("spec", "scope") == "Namespaced", versions: map[string]bool{}}
+		versions, _, _ := unstructured.NestedSlice(obj.Object, "spec", "versions")
+		for _, v := range versions {
+			if m, ok := v.(map[string]any); ok && m["served"] == true {
+				name, _ := m["name"].(string)
+				c.versions[name] = true
+			}
+		}
+		kinds[schema.GroupKind{Group: str("spec", "group"), Kind: str("spec", "names", "kind")}] = c
 	}
 	return kinds
 }
