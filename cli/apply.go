@@ -9,7 +9,6 @@ import (
 
 	"github.com/nublado-go/nublado/apply"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -50,7 +49,7 @@ unchanged or recreated.`,
 			return f.run(cmd, objs)
 		},
 	}
-	f.kube.register(cmd.PersistentFlags())
+	f.kube.register(cmd)
 	cmd.PersistentFlags().BoolVar(&f.recreate, "recreate", false,
 		"delete and recreate pods and jobs whose spec cannot be changed in place")
 	cmd.PersistentFlags().BoolVar(&f.wait, "wait", false, "wait until the objects are ready (kstatus)")
@@ -89,7 +88,10 @@ type kubeFlags struct {
 	timeout    time.Duration
 }
 
-func (k *kubeFlags) register(fs *pflag.FlagSet) {
+// register adds the flags to cmd as persistent flags, so that subcommands
+// inherit them.
+func (k *kubeFlags) register(cmd *cobra.Command) {
+	fs := cmd.PersistentFlags()
 	fs.StringVar(&k.kubeconfig, "kubeconfig", "",
 		"kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster configuration)")
 	fs.StringVar(&k.context, "context", "", "kubeconfig context (default: the current context)")

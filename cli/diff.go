@@ -45,7 +45,7 @@ values masked. It exits 0 when nothing would change, 1 when something would, and
 			return f.run(cmd, objs)
 		},
 	}
-	f.kube.register(cmd.PersistentFlags())
+	f.kube.register(cmd)
 	cmd.Flags().StringVarP(&f.file, "filename", "f", "", `file of objects to diff, "-" for stdin`)
 	return cmd
 }
