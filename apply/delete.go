@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -66,7 +67,7 @@ func (a *Applier) Delete(ctx context.Context, objects []*unstructured.Unstructur
 }
 
 // errUnknownKind reports a kind that the API server does not serve.
-var errUnknownKind = fmt.Errorf("kind not served by the API server")
+var errUnknownKind = errors.New("kind not served by the API server")
 
 // Selection selects objects to delete by label.
 type Selection struct {

@@ -220,3 +220,44 @@ spec:
 		// Drain until WatchEvents closes the channel.
 	}
 }
+
+// TestWatchWithoutWatchList talks to a server that refuses
+// sendInitialEvents (the WatchList feature off): watches list first.
+func TestWatchWithoutWatchList(t *testing.T) {
+	c := testcluster.Shared(t)
+	p, a := newFaultProxy(t)
+	ns := c.Namespace(t)
+	ctx := timeout(t, time.Minute)
+	p.add(fault{
+		match: func(r *http.Request) bool { return r.URL.Query().Get("sendInitialEvents") == "true" },
+		respond: status(http.StatusUnprocessableEntity, "Invalid",
+			"ListOptions.meta.k8s.io \"\" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled"),
+		times: -1,
+	})
+	objs := decode(t, heldPod(t, ns, "lab"))
+	_, err := a.Apply(ctx, objs)
+	require.NoError(t, err, "Apply")
+	go func() {
+		time.Sleep(500 * time.Millisecond)
+		if err := c.ReleasePod(context.Background(), ns, "lab"); err != nil {
+			t.Errorf("ReleasePod: %v", err)
+		}
+	}()
+	phase, err := a.WaitPodPhase(ctx, ns, "lab", corev1.PodPending)
+	require.NoError(t, err, "WaitPodPhase")
+	assert.Equal(t, corev1.PodRunning, phase)
+
+	cs, err := a.Delete(ctx, objs, true, apply.GracePeriod(time.Second))
+	require.NoError(t, err, "Delete")
+	assert.Equal(t, apply.Deleted, cs.Changes[0].Action)
+
+	injected, requests := p.log()
+	assert.Len(t, injected, 1, "refused once, then remembered")
+	lists := 0
+	for _, r := range requests {
+		if strings.HasPrefix(r, "GET /api/v1/namespaces/"+ns+"/pods?") && !strings.Contains(r, "watch=true") {
+			lists++
+		}
+	}
+	assert.Equal(t, 2, lists, "one list per wait: %q", requests)
+}

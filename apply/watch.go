@@ -108,16 +108,36 @@ func (a *Applier) watchOnce(ctx context.Context, q query, rv string, obs observe
 	if streaming && obs.reset != nil {
 		obs.reset()
 	}
+	began := time.Now()
+	synced := !streaming
+	track := obs
+	track.synced = func() (bool, error) {
+		synced = true
+		if obs.synced == nil {
+			return false, nil
+		}
+		return obs.synced()
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return rv, false, ctx.Err()
 		case ev, ok := <-w.ResultChan():
-			if !ok {
+			switch {
+			case ok:
+			case synced:
 				return rv, false, nil
+			case time.Since(began) >= a.o.watchTimeout-time.Second:
+				// A server that ignores sendInitialEvents never ends the
+				// initial state: list first from now on.
+				a.noWatchList.Store(true)
+				return "", false, errRelist
+			default:
+				// Cut off before the initial state was complete: again.
+				return "", false, nil
 			}
 			var done bool
-			rv, done, err = handleEvent(ev, rv, obs)
+			rv, done, err = handleEvent(ev, rv, track)
 			if done || err != nil {
 				return rv, done, err
 			}
