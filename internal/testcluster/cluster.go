@@ -122,8 +122,14 @@ func start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	if err := c.launch(ctx, opts.BinDir); err != nil {
 		return nil, err
 	}
+	// Create every node first: kwok then initialises them concurrently.
 	for _, n := range opts.Nodes {
-		if _, err := c.AddNode(ctx, n); err != nil {
+		if err := c.createNode(ctx, n); err != nil {
+			return nil, err
+		}
+	}
+	for _, n := range opts.Nodes {
+		if _, err := c.waitNodeUsable(ctx, n.Name); err != nil {
 			return nil, err
 		}
 	}

@@ -43,10 +43,19 @@ func DefaultNodes(n int) []Node {
 	return nodes
 }
 
-// AddNode creates a fake node and waits until kwok has marked it Ready.
+// AddNode creates a fake node and waits until kwok has marked it Ready and
+// the node lifecycle controller has removed the node.kubernetes.io/not-ready
+// taint that every new node starts with, so pods can be scheduled on it.
 func (c *Cluster) AddNode(ctx context.Context, n Node) (*corev1.Node, error) {
+	if err := c.createNode(ctx, n); err != nil {
+		return nil, err
+	}
+	return c.waitNodeUsable(ctx, n.Name)
+}
+
+func (c *Cluster) createNode(ctx context.Context, n Node) error {
 	if n.Name == "" {
-		return nil, fmt.Errorf("adding node: name is required")
+		return fmt.Errorf("adding node: name is required")
 	}
 	capacity := n.Capacity
 	if capacity == nil {
@@ -77,16 +86,21 @@ func (c *Cluster) AddNode(ctx context.Context, n Node) (*corev1.Node, error) {
 		},
 	}
 	if _, err := c.client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
-		return nil, fmt.Errorf("creating node %q: %w", n.Name, err)
+		return fmt.Errorf("creating node %q: %w", n.Name, err)
 	}
+	return nil
+}
+
+// waitNodeUsable waits until a node is Ready and no longer tainted not-ready.
+func (c *Cluster) waitNodeUsable(ctx context.Context, name string) (*corev1.Node, error) {
 	var ready *corev1.Node
-	err := c.poll(ctx, fmt.Sprintf("node %q to become Ready", n.Name), func(ctx context.Context) (bool, error) {
-		got, err := c.client.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
+	err := c.poll(ctx, fmt.Sprintf("node %q to become Ready", name), func(ctx context.Context) (bool, error) {
+		got, err := c.client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
-			return false, fmt.Errorf("getting node %q: %w", n.Name, err)
+			return false, fmt.Errorf("getting node %q: %w", name, err)
 		}
 		ready = got
-		return nodeReady(got), nil
+		return nodeReady(got) && !hasTaint(got, corev1.TaintNodeNotReady), nil
 	})
 	return ready, err
 }
@@ -95,6 +109,15 @@ func nodeReady(n *corev1.Node) bool {
 	for _, c := range n.Status.Conditions {
 		if c.Type == corev1.NodeReady {
 			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func hasTaint(n *corev1.Node, key string) bool {
+	for _, t := range n.Spec.Taints {
+		if t.Key == key {
+			return true
 		}
 	}
 	return false

@@ -30,8 +30,8 @@ func (c *Cluster) ReleasePod(ctx context.Context, namespace, name string) error 
 // a kubelet would. For Succeeded and Failed it also marks every container
 // terminated (exit code 0 with reason Completed, or 1 with reason Error) and
 // the Ready and ContainersReady conditions False, so that readers looking at
-// either see a finished pod. The API server refuses to move a pod out of
-// Succeeded or Failed; that error is returned as is (wrapped).
+// either see a finished pod. kwok leaves a pod in a terminal phase alone
+// until it is deleted.
 func (c *Cluster) SetPodPhase(ctx context.Context, namespace, name string, phase corev1.PodPhase) error {
 	pods := c.client.CoreV1().Pods(namespace)
 	pod, err := pods.Get(ctx, name, metav1.GetOptions{})

@@ -14,8 +14,9 @@ import (
 )
 
 // stopGrace is how long a component gets to exit after SIGTERM before it is
-// killed.
-const stopGrace = 10 * time.Second
+// killed. kube-apiserver stops listening at once but then often lingers for
+// many seconds; nothing of value is lost by killing it.
+const stopGrace = 3 * time.Second
 
 // process is one running component of the control plane. Its output goes to
 // a log file that is appended to across restarts.
