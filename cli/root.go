@@ -48,6 +48,8 @@ the init-container provisioners of every lab (inithome, landingpage, startup).`,
 		NewCmdInithome(log),
 		NewCmdLandingpage(log),
 		NewCmdImages(),
+		NewCmdApply(),
+		NewCmdDiff(),
 	)
 	return root
 }
