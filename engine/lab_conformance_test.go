@@ -48,7 +48,7 @@ func standInConfig(t *testing.T, name string) map[string]any {
 	defaults := map[string]any{
 		"emptyDirSource": "memory", "env": map[string]any{}, "extraAnnotations": map[string]any{},
 		"files": map[string]any{}, "homeVolumeName": "home", "initContainers": []any{},
-		"labStartCommand": []any{"/opt/lsst/software/jupyterlab/runlab.sh"},
+		"labStartCommand":      []any{"/opt/lsst/software/jupyterlab/runlab.sh"},
 		"namespaceAnnotations": map[string]any{}, "nodeSelector": map[string]any{},
 		"nss":              map[string]any{"basePasswd": "root:x:0:0:root:/root:/bin/bash\n", "baseGroup": "root:x:0\n"},
 		"runtimeMountsDir": "/etc/nublado", "secrets": []any{}, "standardInithome": false,
@@ -175,7 +175,7 @@ func TestLabConformance(t *testing.T) {
 		pull[k] = []byte(v)
 	}
 	in := schema.LabInput{
-		User: schema.User{Username: user.Username, Name: user.Name, UID: user.UID, GID: user.GID, Groups: user.Groups},
+		User:      schema.User{Username: user.Username, Name: user.Name, UID: user.UID, GID: user.GID, Groups: user.Groups},
 		Namespace: "userlabs-" + user.Username,
 		Image:     image,
 		Size:      resolved,
