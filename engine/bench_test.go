@@ -30,6 +30,7 @@ func benchmarkRender(b *testing.B, r *engine.Renderer) {
 		inputs[i] = newLabInput(i)
 	}
 	b.ReportAllocs()
+	start := cpuTime()
 	i := 0
 	for b.Loop() {
 		if _, err := r.Render("lab", inputs[i%len(inputs)]); err != nil {
@@ -37,6 +38,7 @@ func benchmarkRender(b *testing.B, r *engine.Renderer) {
 		}
 		i++
 	}
+	reportCPU(b, start)
 }
 
 // BenchmarkRenderParallel renders from GOMAXPROCS goroutines on one Renderer

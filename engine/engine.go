@@ -8,7 +8,10 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// Renderer renders templates. It is safe for concurrent use.
+// Renderer renders the templates of one CUE module. It is safe for
+// concurrent use: renders share the compiled module, which is rebuilt in a
+// fresh cue.Context every RecycleAfter renders (see the package
+// documentation).
 type Renderer struct {
 	mod   *module
 	opts  options
@@ -25,9 +28,10 @@ type generation struct {
 	renders atomic.Int64
 }
 
-// New loads the CUE module from fsys (which must hold cue.mod/module.cue,
-// the templates package and what it imports, see [TemplatesDir]) and
-// compiles the templates once.
+// New loads the CUE module from fsys (cue.mod/module.cue, the templates
+// package, see [TemplatesDir], and everything it imports) and compiles the
+// templates once. Only the .cue files of fsys are read, once. Errors are CUE
+// load and build errors, wrapped, or [ErrNoTemplates].
 func New(fsys fs.FS, opts ...Option) (*Renderer, error) {
 	o := defaultOptions()
 	for _, opt := range opts {

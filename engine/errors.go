@@ -17,6 +17,9 @@ var (
 	// ErrNoTemplates is returned by [New] when the templates package defines
 	// no template (no top-level field with input and objects).
 	ErrNoTemplates = errors.New("no templates found")
+	// ErrNotAnObject is wrapped by the [*RenderError] of a template whose
+	// objects list holds something else than structs.
+	ErrNotAnObject = errors.New("not an object")
 	// ErrUnknownKind is wrapped by the [*RenderError] of a strict render when
 	// an object's apiVersion and kind have no entry in #Kinds.
 	ErrUnknownKind = errors.New("no Kubernetes schema for this kind")

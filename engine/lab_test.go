@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -111,5 +112,78 @@ func TestLabTemplate(t *testing.T) {
 		y, err := engine.MarshalYAML(objs)
 		require.NoError(t, err)
 		golden.Assert(t, string(y), name)
+	}
+}
+
+// BenchmarkRenderLab renders the real lab template (13 objects with the
+// site of testdata/lab/config.json) for alternating users: the request path.
+func BenchmarkRenderLab(b *testing.B) {
+	benchmarkRenderLab(b)
+}
+
+// BenchmarkRenderLabStrict is BenchmarkRenderLab with every object checked
+// against its Kubernetes schema (golden tests, nublado render --strict).
+func BenchmarkRenderLabStrict(b *testing.B) {
+	benchmarkRenderLab(b, engine.Strict())
+}
+
+func benchmarkRenderLab(b *testing.B, opts ...engine.Option) {
+	r, err := engine.New(nublado.CUE, append(opts, engine.Config(readConfig(b)))...)
+	require.NoError(b, err)
+	inputs := []schema.LabInput{labTestInput(b, 0), labTestInput(b, 1)}
+	b.ReportAllocs()
+	start := cpuTime()
+	i := 0
+	for b.Loop() {
+		if _, err := r.Render("lab", inputs[i%2]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	reportCPU(b, start)
+}
+
+// TestLabTemplateConcurrent renders the real lab template from 16
+// goroutines on a renderer that recycles its context every 7 renders; every
+// result equals the serial render of the same input.
+func TestLabTemplateConcurrent(t *testing.T) {
+	const goroutines, perGoroutine = 16, 4
+	r, err := engine.New(nublado.CUE, engine.Config(readConfig(t)), engine.RecycleAfter(7))
+	require.NoError(t, err)
+	want := make([]string, 2)
+	for i := range want {
+		objs, err := r.Render("lab", labTestInput(t, i))
+		require.NoError(t, err)
+		y, err := engine.MarshalYAML(objs)
+		require.NoError(t, err)
+		want[i] = string(y)
+	}
+	inputs := []schema.LabInput{labTestInput(t, 0), labTestInput(t, 1)}
+	got := make([][]string, goroutines)
+	errs := make([]error, goroutines)
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for k := range perGoroutine {
+				objs, err := r.Render("lab", inputs[(g+k)%2])
+				if err != nil {
+					errs[g] = err
+					return
+				}
+				y, err := engine.MarshalYAML(objs)
+				if err != nil {
+					errs[g] = err
+					return
+				}
+				got[g] = append(got[g], string(y))
+			}
+		})
+	}
+	wg.Wait()
+	for g := range goroutines {
+		require.NoError(t, errs[g], "goroutine %d", g)
+		for k, y := range got[g] {
+			require.Equal(t, want[(g+k)%2], y, "Render(lab) in goroutine %d, render %d", g, k)
+		}
 	}
 }

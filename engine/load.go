@@ -108,6 +108,12 @@ func (m *module) build() (*compiled, error) {
 			return nil, fmt.Errorf("filling the templates' config: %w", err)
 		}
 	}
+	// Evaluate the whole package now, with the templates' inputs still
+	// abstract: what depends on the configuration alone is computed once
+	// here and shared by every render.
+	if err := pkg.Validate(); err != nil {
+		return nil, fmt.Errorf("building templates: %w", err)
+	}
 	c := &compiled{templates: map[string]cue.Value{}}
 	it, err := pkg.Fields()
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 
 	"cuelang.org/go/cue"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
 )
 
 // render fills input into the named template and returns its objects.
@@ -27,17 +26,18 @@ func (c *compiled) render(name string, input any) ([]*unstructured.Unstructured,
 			return nil, err
 		}
 	}
-	data, err := objs.MarshalJSON()
+	list, err := export(objs)
 	if err != nil {
 		return nil, newRenderError(name, "", err, objs)
 	}
-	var list []map[string]any
-	if err := utiljson.Unmarshal(data, &list); err != nil {
-		return nil, fmt.Errorf("rendering template %q: decoding objects: %w", name, err)
-	}
-	out := make([]*unstructured.Unstructured, len(list))
-	for i, m := range list {
-		out[i] = &unstructured.Unstructured{Object: m}
+	out := make([]*unstructured.Unstructured, 0, len(list.([]any)))
+	for i, o := range list.([]any) {
+		m, ok := o.(map[string]any)
+		if !ok {
+			return nil, &RenderError{Template: name, Path: fmt.Sprintf("objects.%d", i),
+				Message: fmt.Sprintf("an object must be a struct, not %T", o), Err: ErrNotAnObject}
+		}
+		out = append(out, &unstructured.Unstructured{Object: m})
 	}
 	return out, nil
 }
