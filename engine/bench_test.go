@@ -18,12 +18,6 @@ func BenchmarkRenderStrict(b *testing.B) {
 	benchmarkRender(b, newRenderer(b, "templates", engine.Strict()))
 }
 
-// BenchmarkRenderNoRecycle never recycles the context: the cost of recycling
-// is the difference to BenchmarkRender.
-func BenchmarkRenderNoRecycle(b *testing.B) {
-	benchmarkRender(b, newRenderer(b, "templates", engine.RecycleAfter(0)))
-}
-
 func benchmarkRender(b *testing.B, r *engine.Renderer) {
 	inputs := make([]labInput, 1000)
 	for i := range inputs {
@@ -58,8 +52,8 @@ func BenchmarkRenderParallel(b *testing.B) {
 	})
 }
 
-// BenchmarkNew loads and compiles the test templates (what a recycle costs,
-// plus reading and parsing the files).
+// BenchmarkNew reads, parses and compiles the test templates, with and
+// without the Kubernetes schemas of strict mode.
 func BenchmarkNew(b *testing.B) {
 	for _, strict := range []bool{false, true} {
 		name := "plain"

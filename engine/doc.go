@@ -53,15 +53,15 @@
 //
 // # Concurrency and memory
 //
-// A [Renderer] is safe for concurrent use. All renders share one compiled
-// module: cue.Value is immutable and safe for concurrent use since CUE
-// v0.17, which TestConcurrentRenders checks under the race detector with 16
-// goroutines. A cue.Context however keeps every label (struct key) it has
-// ever seen, so a context that renders inputs with ever new keys grows
-// without bound (about 150 bytes per render in TestMemoryFlat when nothing
-// is recycled). The renderer therefore rebuilds the module in a fresh
-// context every [RecycleAfter] renders (default 1000; a rebuild costs a few
-// milliseconds and no render waits for it) and drops the old context once
-// the renders using it have finished, so the live heap stays flat however
-// many renders a process makes.
+// A [Renderer] is safe for concurrent use. All renders share one cue.Context
+// and one compiled module: cue.Value is immutable and safe for concurrent use
+// since CUE v0.17, which TestConcurrentRenders and TestLabTemplateConcurrent
+// check under the race detector with 16 goroutines. Filling Go values into
+// compiled templates does not grow the context: the live heap stays flat
+// over any number of renders (TestMemoryFlat). The one thing that grows is
+// CUE's process-wide table of labels (struct keys): every distinct key ever
+// seen stays, about 75 bytes each, and rebuilding the context does not free
+// it. Inputs must therefore not carry an unbounded variety of map keys; the
+// lab's keys all come from the configuration or from JupyterHub's fixed set
+// of environment variables.
 package engine

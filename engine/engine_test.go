@@ -198,12 +198,12 @@ func TestRenderErrorDetails(t *testing.T) {
 	assert.Equal(t, want, rerr.Details())
 }
 
-// TestDeterministic renders the same input on separate renderers and across
-// context recycling: the bytes never change.
+// TestDeterministic renders the same input repeatedly on separate renderers:
+// the bytes never change.
 func TestDeterministic(t *testing.T) {
 	in := newLabInput(42)
 	var outputs []string
-	for _, opts := range [][]engine.Option{nil, {engine.RecycleAfter(1)}, {engine.Strict()}} {
+	for _, opts := range [][]engine.Option{nil, nil, {engine.Strict()}} {
 		r := newRenderer(t, "templates", opts...)
 		for range 3 {
 			objs, err := r.Render("lab", in)
@@ -219,8 +219,7 @@ func TestDeterministic(t *testing.T) {
 }
 
 // TestConcurrentRenders has 16 goroutines render different users on one
-// Renderer that recycles its context every 10 renders; every result equals
-// the serial render of the same input.
+// Renderer; every result equals the serial render of the same input.
 func TestConcurrentRenders(t *testing.T) {
 	const goroutines, perGoroutine = 16, 8
 	serial := newRenderer(t, "templates")
@@ -233,7 +232,7 @@ func TestConcurrentRenders(t *testing.T) {
 		want[i] = string(y)
 	}
 
-	r := newRenderer(t, "templates", engine.RecycleAfter(10))
+	r := newRenderer(t, "templates")
 	got := make([]string, goroutines*perGoroutine)
 	errs := make([]error, goroutines*perGoroutine)
 	var wg sync.WaitGroup

@@ -144,11 +144,11 @@ func benchmarkRenderLab(b *testing.B, opts ...engine.Option) {
 }
 
 // TestLabTemplateConcurrent renders the real lab template from 16
-// goroutines on a renderer that recycles its context every 7 renders; every
-// result equals the serial render of the same input.
+// goroutines on one renderer; every result equals the serial render of the
+// same input.
 func TestLabTemplateConcurrent(t *testing.T) {
 	const goroutines, perGoroutine = 16, 4
-	r, err := engine.New(nublado.CUE, engine.Config(readConfig(t)), engine.RecycleAfter(7))
+	r, err := engine.New(nublado.CUE, engine.Config(readConfig(t)))
 	require.NoError(t, err)
 	want := make([]string, 2)
 	for i := range want {

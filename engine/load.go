@@ -26,8 +26,7 @@ var (
 // add to the module's files.
 const overlayRoot = "/proc/nublado-cue"
 
-// module is the loaded (parsed, not yet evaluated) CUE module: what a new
-// context needs to build the templates again without reading fsys.
+// module is the loaded (parsed, not yet evaluated) CUE module.
 type module struct {
 	templates *build.Instance
 	kinds     *build.Instance // nil unless strict
@@ -95,7 +94,7 @@ type compiled struct {
 	strict    bool
 }
 
-// build evaluates the module in a fresh cue.Context.
+// build evaluates the module in a new cue.Context.
 func (m *module) build() (*compiled, error) {
 	cuectx := cuecontext.New()
 	pkg := cuectx.BuildInstance(m.templates)

@@ -104,13 +104,13 @@ a: {
 	}
 }
 
-// TestConfig fills the static configuration once; it survives recycling.
+// TestConfig fills the static configuration once for every render.
 func TestConfig(t *testing.T) {
 	type cfg struct {
 		Prefix   string `json:"prefix"`
 		Replicas int    `json:"replicas"`
 	}
-	r, err := engine.New(configFS(), engine.Config(cfg{Prefix: "userlabs", Replicas: 3}), engine.RecycleAfter(1))
+	r, err := engine.New(configFS(), engine.Config(cfg{Prefix: "userlabs", Replicas: 3}))
 	require.NoError(t, err, "New")
 	for _, user := range []string{"rachel", "ribbon", "rachel"} {
 		objs, err := r.Render("a", user)

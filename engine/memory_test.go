@@ -24,8 +24,11 @@ func liveHeap() uint64 {
 
 // TestMemoryFlat renders many different users on one Renderer: the live heap
 // after the last render stays within 20 MB of the live heap after the first
-// 1,000. Every input carries labels (map keys) never seen before, the worst
-// case for a cue.Context, which interns every label it meets.
+// 1,000. Every input carries two map keys never seen before, the worst case:
+// CUE v0.17 interns every label in a process-wide table that nothing frees
+// (about 75 bytes each, +7.3 MiB over 50,000 such renders). With the fixed
+// key sets of real inputs the heap does not grow at all (+0.01 MiB over
+// 20,000 renders, with or without rebuilding the context now and then).
 func TestMemoryFlat(t *testing.T) {
 	renders := 5000
 	if s := os.Getenv(rendersEnv); s != "" {

@@ -9,14 +9,12 @@ type options struct {
 	hasConfig    bool
 	templatesDir string
 	kindsDir     string
-	recycleAfter int
 }
 
 func defaultOptions() options {
 	return options{
 		templatesDir: "templates",
 		kindsDir:     "templates/kinds",
-		recycleAfter: 1000,
 	}
 }
 
@@ -27,8 +25,9 @@ func defaultOptions() options {
 func Strict() Option { return func(o *options) { o.strict = true } }
 
 // Config fills v into the templates package's top-level config field once,
-// when the templates are compiled (and again when a context is recycled),
-// instead of with every render. v is the static configuration the templates
+// when the templates are compiled, instead of with every render: what the
+// templates compute from the configuration alone is then evaluated once and
+// shared by all renders. v is the static configuration the templates
 // read (the controller's schema.Config), converted like a render input.
 func Config(v any) Option {
 	return func(o *options) { o.config, o.hasConfig = v, true }
@@ -41,8 +40,3 @@ func TemplatesDir(dir string) Option { return func(o *options) { o.templatesDir 
 // KindsDir sets the directory of the package that defines #Kinds, used only
 // in strict mode (default "templates/kinds").
 func KindsDir(dir string) Option { return func(o *options) { o.kindsDir = dir } }
-
-// RecycleAfter sets how many renders a cue.Context serves before the
-// templates are rebuilt in a fresh one (default 1000; n < 1 means never).
-// A context keeps every label it has seen, so recycling bounds its growth.
-func RecycleAfter(n int) Option { return func(o *options) { o.recycleAfter = n } }
