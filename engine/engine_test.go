@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -188,14 +189,12 @@ func TestRenderErrorDetails(t *testing.T) {
 	_, err := newRenderer(t, "wrongtype", engine.Strict()).Render("service", map[string]any{"name": "x"})
 	var rerr *engine.RenderError
 	require.ErrorAs(t, err, &rerr)
-	want := `rendering template "service": Service/x:
+	details := rerr.Details()
+	assert.True(t, strings.HasPrefix(details, `rendering template "service": Service/x:
 #Kinds.v1.Service.spec.ports.0.port: conflicting values "8888" and int32 (mismatched types string and int):
-    ./cue.mod/gen/k8s.io/api/core/v1/types_go_gen.cue:6891:14
-    ./cue.mod/gen/k8s.io/api/core/v1/types_go_gen.cue:7203:9
-    ./templates/kinds/kinds.cue:24:26
-    ./templates/service.cue:15:24
-`
-	assert.Equal(t, want, rerr.Details())
+    ./cue.mod/gen/k8s.io/api/core/v1/types_go_gen.cue:`), "Details():\n%s", details)
+	assert.Contains(t, details, "\n    ./templates/kinds/kinds.cue:", "Details(): positions relative to the module root")
+	assert.True(t, strings.HasSuffix(details, "\n    ./templates/service.cue:15:24\n"), "Details():\n%s", details)
 }
 
 // TestDeterministic renders the same input repeatedly on separate renderers:
