@@ -21,7 +21,12 @@ import (
 // feature.
 func readConfig(t testing.TB) map[string]any {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "lab", "config.json"))
+	return readConfigFile(t, "config.json")
+}
+
+func readConfigFile(t testing.TB, name string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "lab", name))
 	require.NoError(t, err)
 	var cfg map[string]any
 	// utiljson decodes integers as int64, as schema.Config holds them.
@@ -113,6 +118,50 @@ func TestLabTemplate(t *testing.T) {
 		require.NoError(t, err)
 		golden.Assert(t, string(y), name)
 	}
+}
+
+// TestLabTemplateMinimal renders a lab with a configuration that uses no
+// optional feature (testdata/lab/config-minimal.json: no volumes, files,
+// secrets, pull secret, init containers, application, affinity or node
+// selector; /tmp on disk) for a user without display name or quota.
+func TestLabTemplateMinimal(t *testing.T) {
+	r, err := engine.New(nublado.CUE, engine.Config(readConfigFile(t, "config-minimal.json")), engine.Strict())
+	require.NoError(t, err, "New(nublado.CUE)")
+	user := schema.User{Username: "bot-mobu", UID: 90001, GID: 90001}
+	image := schema.Image{Reference: "docker.io/lsstsqre/sciplat-lab:r29@sha256:abc", Digest: "sha256:abc", Description: "Release r29"}
+	size := schema.ResolvedSize{Name: "small", Label: "Small (1.0 CPU, 3Gi RAM)",
+		Limits:       schema.Quantities{CPU: "1.0", Memory: "3221225472"},
+		Requests:     schema.Quantities{CPU: "0.25", Memory: "805306368"},
+		TmpSizeLimit: "805306368"}
+	discovery, err := schema.DiscoveryFile([]byte(`{}`))
+	require.NoError(t, err)
+	in := schema.LabInput{
+		User: user, Namespace: "nublado-bot-mobu", Image: image, Size: size,
+		Env: schema.LabEnv(schema.LabEnvParams{
+			SpawnerEnv:              map[string]string{"JUPYTERHUB_SERVICE_PREFIX": "/nb/user/bot-mobu/"},
+			Image:                   image,
+			Size:                    size,
+			ActivityIntervalSeconds: 3600,
+			BaseURL:                 "http://127.0.0.1:8080",
+			JupyterlabConfigDir:     "/opt/lsst/software/jupyterlab",
+			LabStartCommand:         []string{"/opt/lsst/software/jupyterlab/runlab.sh"},
+			RuntimeMountsDir:        "/etc/nublado",
+		}),
+		HomeDirectory:    schema.HomeDirectory("/home", "username", "", user.Username),
+		GroupsAnnotation: schema.GroupsAnnotation(nil),
+		DiscoveryFile:    discovery,
+		SecretData:       map[string][]byte{"token": []byte("gt-bot")},
+		ControllerImage:  schema.ContainerImageRef{Reference: "ghcr.io/lsst-sqre/nublado:11.1.1", PullPolicy: "Always"},
+	}
+	objs, err := r.Render("lab", in)
+	var rerr *engine.RenderError
+	if errors.As(err, &rerr) {
+		t.Log(rerr.Details())
+	}
+	require.NoError(t, err, "Render(lab)")
+	y, err := engine.MarshalYAML(objs)
+	require.NoError(t, err)
+	golden.Assert(t, string(y), "lab-minimal.golden.yaml")
 }
 
 // BenchmarkRenderLab renders the real lab template (13 objects with the
