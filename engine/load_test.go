@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -132,4 +133,42 @@ func TestConfigErrors(t *testing.T) {
 	require.ErrorAs(t, err, &rerr, "Render(a) without config")
 	assert.Equal(t, "ConfigMap/?", rerr.Object)
 	assert.Equal(t, "metadata.name", rerr.Path)
+}
+
+// TestDirs loads the templates and the kinds table from other directories.
+func TestDirs(t *testing.T) {
+	fsys := testFS(t, "broken")
+	moved := fstest.MapFS{}
+	for name, f := range fsys {
+		switch {
+		case strings.HasPrefix(name, "templates/kinds/"):
+			moved["k8s/"+strings.TrimPrefix(name, "templates/kinds/")] = f
+		case strings.HasPrefix(name, "templates/"):
+			moved["tmpl/"+strings.TrimPrefix(name, "templates/")] = f
+		default:
+			moved[name] = f
+		}
+	}
+	r, err := engine.New(moved, engine.TemplatesDir("tmpl"), engine.KindsDir("k8s"), engine.Strict())
+	require.NoError(t, err, "New")
+	_, err = r.Render("pod", map[string]any{"name": "x"})
+	var rerr *engine.RenderError
+	require.ErrorAs(t, err, &rerr, "Render(pod) in strict mode")
+	assert.Equal(t, "spec.containerz", rerr.Path)
+}
+
+// TestNotAnObject rejects an objects list that holds something else than
+// structs.
+func TestNotAnObject(t *testing.T) {
+	fsys := fstest.MapFS{
+		"cue.mod/module.cue": {Data: []byte("module: \"example.com/m@v0\"\nlanguage: version: \"v0.17.0\"\n")},
+		"templates/a.cue":    {Data: []byte("package templates\na: {input: string, objects: [{kind: \"ConfigMap\"}, input]}\n")},
+	}
+	r, err := engine.New(fsys)
+	require.NoError(t, err)
+	_, err = r.Render("a", "x")
+	require.ErrorIs(t, err, engine.ErrNotAnObject, "Render(a)")
+	var rerr *engine.RenderError
+	require.ErrorAs(t, err, &rerr)
+	assert.Equal(t, "objects.1", rerr.Path)
 }
