@@ -29,6 +29,7 @@ conformance: cluster-bins ## tests against ../shared/conformance (build tag conf
 .PHONY: bench
 bench: cluster-bins ## benchmarks (numbers go into the issue notes)
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
+	NUBLADO_ENGINE_RENDERS=50000 $(GO) test -run '^TestMemoryFlat$$' -count=1 -v -timeout 30m ./engine/
 
 .PHONY: check
 check: ## gofmt and go vet
