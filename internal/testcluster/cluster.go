@@ -37,8 +37,9 @@ type Options struct {
 	// BinDir holds the binaries listed in [Binaries]. Default: [FindBinDir].
 	BinDir string
 	// Dir holds the state (etcd data, certificates, kubeconfig, logs). It
-	// is created if needed and kept by Stop. Default: a new temporary
-	// directory that Stop removes.
+	// is created if needed and kept by Stop; Start discards etcd data that
+	// an earlier control plane left there and appends to its logs. Default:
+	// a new temporary directory that Stop removes.
 	Dir string
 	// Nodes are fake kwok nodes added before Start returns. Default: none;
 	// [DefaultNodes] gives the three nodes `make cluster` and [Main] use.
@@ -149,6 +150,9 @@ func start(ctx context.Context, opts Options) (c *Cluster, err error) {
 // launch writes the credentials and configuration and starts the components.
 func (c *Cluster) launch(ctx context.Context, binDir string) error {
 	logDir := filepath.Join(c.dir, "logs")
+	if err := os.RemoveAll(filepath.Join(c.dir, "etcd")); err != nil {
+		return fmt.Errorf("removing old etcd data: %w", err)
+	}
 	for _, d := range []string{logDir, filepath.Join(c.dir, "etcd")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return fmt.Errorf("creating %s: %w", d, err)
@@ -225,7 +229,7 @@ func (c *Cluster) waitDefaultServiceAccount(ctx context.Context) error {
 }
 
 // poll calls cond every 50 ms until it returns true or an error, a component
-// exits, or ctx ends. A nil ctx deadline gets a one-minute limit.
+// exits, or ctx ends. Without a ctx deadline it gives up after a minute.
 func (c *Cluster) poll(ctx context.Context, what string, cond func(context.Context) (bool, error)) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
