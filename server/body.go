@@ -86,16 +86,20 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (any, error) {
 		}
 	}
 	if err != nil {
-		return nil, jsonInvalid(dec.InputOffset(), err)
+		return nil, jsonInvalid(data, dec.InputOffset(), err)
 	}
 	return v, nil
 }
 
-// jsonInvalid is FastAPI's answer to a body that is not JSON.
-func jsonInvalid(offset int64, err error) error {
+// jsonInvalid is FastAPI's answer to a body that is not JSON; loc holds the
+// position of the offending character, as Python's JSONDecodeError.pos.
+func jsonInvalid(data []byte, offset int64, err error) error {
 	var syntax *json.SyntaxError
-	if errors.As(err, &syntax) {
-		offset = syntax.Offset
+	switch {
+	case errors.As(err, &syntax):
+		offset = max(syntax.Offset-1, 0)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		offset = int64(len(data))
 	}
 	return &ValidationError{Detail: []FieldError{{
 		Type: "json_invalid", Loc: loc("body", offset), Msg: "JSON decode error",
