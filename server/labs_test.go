@@ -274,8 +274,8 @@ func TestDeleteLab(t *testing.T) {
 		status int
 		want   string
 	}{
-		"Deleted":  {status: 204},
-		"Unknown":  {err: nublado.ErrLabNotFound, status: 404, want: unknownRachelLoc},
+		"Deleted": {status: 204},
+		"Unknown": {err: nublado.ErrLabNotFound, status: 404, want: unknownRachelLoc},
 		"Conflict": {err: &nublado.Error{Code: nublado.CodeOperationInProgress, Message: "Conflicting operation for rachel already in progress"}, status: 409,
 			want: `{"detail":[{"msg":"Conflicting operation for rachel already in progress","type":"operation_in_progress"}]}`},
 		"Failed": {err: errors.New("namespace still there"), status: 500, want: `{"detail":[{"msg":"Failed to delete lab","type":"delete_failed"}]}`},

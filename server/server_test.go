@@ -91,7 +91,7 @@ func TestBodyTooLarge(t *testing.T) {
 	e := newEnv(t, nil, &fakeLabs{t: t}, nil, server.WithMaxBodyBytes(64))
 	w := e.do(request{
 		method: "POST", path: "/nublado/spawner/v1/labs/rachel/create",
-		body: `{"options": {"size": "small", "image_tag": "` + strings.Repeat("x", 100) + `"}, "env": {}}`,
+		body:    `{"options": {"size": "small", "image_tag": "` + strings.Repeat("x", 100) + `"}, "env": {}}`,
 		headers: as("rachel", "tok-rachel"),
 	})
 	assert.Equal(t, http.StatusRequestEntityTooLarge, w.Code)
