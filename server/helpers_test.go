@@ -29,7 +29,7 @@ var (
 )
 
 // testConfig returns a copy of testdata/config.yaml, loaded once.
-func testConfig(t *testing.T) *schema.Config {
+func testConfig(t testing.TB) *schema.Config {
 	t.Helper()
 	configOnce.Do(func() {
 		baseConfig, configErr = schema.Load(filepath.Join("testdata", "config.yaml"),
@@ -43,7 +43,7 @@ func testConfig(t *testing.T) *schema.Config {
 // fakeLabs is a hand-written server.Labs; a nil function fails the test
 // when called.
 type fakeLabs struct {
-	t       *testing.T
+	t       testing.TB
 	running func() []string
 	state   func(user string) (*nublado.LabState, error)
 	create  func(req nublado.CreateRequest) error
@@ -143,14 +143,14 @@ func defaultUsers() fakeUsers {
 
 // env is a test server: the handler plus the log it writes.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	handler http.Handler
 	log     *bytes.Buffer
 }
 
 // newEnv builds server.New with labs, users and opts; logs go to a buffer
 // in JSON.
-func newEnv(t *testing.T, cfg *schema.Config, labs server.Labs, users server.Users, opts ...server.Option) *env {
+func newEnv(t testing.TB, cfg *schema.Config, labs server.Labs, users server.Users, opts ...server.Option) *env {
 	t.Helper()
 	var buf bytes.Buffer
 	log := logrus.New()

@@ -64,6 +64,8 @@ func Serve(w http.ResponseWriter, r *http.Request, rd *Reader, opts StreamOption
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	s := &stream{w: w, rc: http.NewResponseController(w)}
+	// The connection may serve further requests: leave no deadline behind.
+	defer func() { _ = s.rc.SetWriteDeadline(time.Time{}) }()
 	if err := s.flush(); err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ type fakeServices struct {
 	lastAuthzs chan string
 }
 
-func newFakeServices(t *testing.T) *fakeServices {
+func newFakeServices(t testing.TB) *fakeServices {
 	t.Helper()
 	f := &fakeServices{users: map[string]string{}, lastAuthzs: make(chan string, 100)}
 	mux := http.NewServeMux()
