@@ -123,7 +123,7 @@ func response(status int, schema string) obj {
 	switch schema {
 	case "":
 		return obj{"description": desc}
-	case statusHTML:
+	case schemaHTML:
 		return content("text/html", str())
 	case "text":
 		return content("text/plain", str())

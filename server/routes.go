@@ -15,21 +15,22 @@ type route struct {
 	op      operation
 }
 
-// auth kinds of an operation (§1.1).
+// Auth kinds of an operation (§1.1); routes without auth leave it empty.
 const (
-	authNone   = ""
 	authUser   = "U" // Gafaelfawr user dependency
 	authPath   = "P" // X-Auth-Request-User equals the path user
 	authHeader = "H" // the user is X-Auth-Request-User
-	statusHTML = "html"
 )
+
+// schemaHTML is the response "schema" of an HTML page.
+const schemaHTML = "html"
 
 // operation documents a route in the OpenAPI document.
 type operation struct {
 	id, summary, tag string
 	auth             string
 	body             string // request body schema, "" when none
-	// responses maps a status to a schema name ("" for no body, statusHTML
+	// responses maps a status to a schema name ("" for no body, schemaHTML
 	// for an HTML page, "text" for plain text, "sse" for an event stream).
 	responses map[int]string
 }
@@ -60,7 +61,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/metrics", s.metricsHandler, operation{id: "get_metrics", summary: "Prometheus metrics", tag: "internal",
 			responses: map[int]string{200: "text"}}},
 		{http.MethodGet, sp + "/lab-form/{username}", s.getLabForm, operation{id: "get_lab_form", summary: "Lab creation form", tag: "spawner",
-			auth: authUser, responses: errs(map[int]string{200: statusHTML}, 401, 403, 422)}},
+			auth: authUser, responses: errs(map[int]string{200: schemaHTML}, 401, 403, 422)}},
 		{http.MethodGet, sp + "/labs", s.getLabs, operation{id: "get_lab_users", summary: "Users with running labs", tag: "spawner",
 			responses: map[int]string{200: "UserList"}}},
 		{http.MethodGet, sp + "/labs/{username}", s.getLab, operation{id: "get_lab_state", summary: "Status of a user's lab", tag: "spawner",
@@ -92,13 +93,13 @@ func (s *Server) routes() []route {
 		{http.MethodDelete, fa, s.deleteFSAdmin, operation{id: "delete_fsadmin", summary: "Stop the fsadmin pod", tag: "fsadmin",
 			responses: map[int]string{204: ""}}},
 		{http.MethodGet, s.filesPrefix(), s.getFiles, operation{id: "get_user_fileserver", summary: "Create the caller's file server", tag: "fileserver",
-			auth: authUser, responses: errs(map[int]string{200: statusHTML}, 401, 403, 404, 422, 500)}},
+			auth: authUser, responses: errs(map[int]string{200: schemaHTML}, 401, 403, 404, 422, 500)}},
 		{http.MethodGet, p + "/openapi.json", s.getOpenAPI, operation{id: "get_openapi", summary: "This OpenAPI document", tag: "internal",
 			responses: map[int]string{200: "object"}}},
 		{http.MethodGet, p + "/docs", s.getDocs, operation{id: "get_docs", summary: "Swagger UI", tag: "internal",
-			responses: map[int]string{200: statusHTML}}},
+			responses: map[int]string{200: schemaHTML}}},
 		{http.MethodGet, p + "/redoc", s.getRedoc, operation{id: "get_redoc", summary: "ReDoc", tag: "internal",
-			responses: map[int]string{200: statusHTML}}},
+			responses: map[int]string{200: schemaHTML}}},
 	}
 	if p != "" {
 		rs = append(rs, route{http.MethodGet, p, s.getIndex, operation{id: "get_index", summary: "Application metadata", tag: "internal",
