@@ -2,12 +2,18 @@ package server
 
 import "net/http"
 
-// Metadata is the body of GET / (and, wrapped, of GET {p}).
+// Metadata is the body of GET / (and, wrapped, of GET {p}); empty optional
+// fields are omitted.
 type Metadata struct {
-	Name             string `json:"name"`
-	Version          string `json:"version"`
-	Description      string `json:"description,omitempty"`
-	RepositoryURL    string `json:"repository_url,omitempty"`
+	// Name is the config's name (default Nublado).
+	Name string `json:"name"`
+	// Version is the controller's version (see WithVersion).
+	Version string `json:"version"`
+	// Description is a fixed one-line description.
+	Description string `json:"description,omitempty"`
+	// RepositoryURL is the original project's repository.
+	RepositoryURL string `json:"repository_url,omitempty"`
+	// DocumentationURL is the original project's documentation.
 	DocumentationURL string `json:"documentation_url,omitempty"`
 }
 
