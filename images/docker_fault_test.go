@@ -233,10 +233,10 @@ func TestDockerFaults(t *testing.T) {
 		call    string // list, digest or delete
 		check   func(t *testing.T, err error)
 	}{
-		"NoCredentials": {unauthorized(`Basic realm="x"`), false, "list", authReason(AuthNoCredentials, 401)},
-		"NoChallenge":   {unauthorized(""), true, "list", authReason(AuthNoChallenge, 401)},
-		"UnknownScheme": {unauthorized(`Negotiate abc`), true, "list", authReason(`unknown Docker authentication challenge "Negotiate"`, 401)},
-		"Rejected":      {unauthorized(`Basic realm="x"`), true, "digest", authReason(AuthRejected, 401)},
+		"NoCredentials":  {unauthorized(`Basic realm="x"`), false, "list", authReason(AuthNoCredentials, 401)},
+		"NoChallenge":    {unauthorized(""), true, "list", authReason(AuthNoChallenge, 401)},
+		"UnknownScheme":  {unauthorized(`Negotiate abc`), true, "list", authReason(`unknown Docker authentication challenge "Negotiate"`, 401)},
+		"Rejected":       {unauthorized(`Basic realm="x"`), true, "digest", authReason(AuthRejected, 401)},
 		"DeleteRejected": {unauthorized(`Basic realm="x"`), true, "delete", authReason(AuthRejected, 401)},
 		"ForeignPrivateRealm": {unauthorized(`Bearer realm="http://127.0.0.1:1/token",service="x"`), true, "list",
 			authReason(AuthBearerToken, 0)},

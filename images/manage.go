@@ -71,10 +71,14 @@ type PruneOptions struct {
 // inverted. Docker tags are parsed without alias knowledge; GAR images
 // form a collection, so tags sharing a versioned image's digest are
 // aliases and never selected (but deleting that image removes them too).
-// Each selected digest is deleted once. Prune returns the selected tags in
+// Each selected digest is deleted once. An invalid policy fails before
+// anything is listed. Prune returns the selected tags in
 // collection order, also those whose image was already deleted through
 // another tag.
 func Prune(ctx context.Context, reg Registry, policy FilterPolicy, opts PruneOptions) ([]string, error) {
+	if err := policy.Validate(); err != nil {
+		return nil, err
+	}
 	imgs, err := reg.ListImages(ctx)
 	if err != nil {
 		return nil, err
