@@ -47,7 +47,7 @@ the init-container provisioners of every lab (inithome, landingpage, startup).`,
 		NewCmdPurger(log),
 		NewCmdInithome(log),
 		NewCmdLandingpage(log),
-		NewCmdImages(),
+		NewCmdImages(log),
 	)
 	return root
 }
