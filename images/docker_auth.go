@@ -54,22 +54,23 @@ func (d *DockerClient) authenticator() authn.Authenticator {
 
 // transport returns the authenticated transport of a scope action
 // (transport.PullScope or transport.DeleteScope), doing the handshake on
-// first use. Concurrent callers wait for one handshake; a failed one is
-// retried by the next call.
+// first use. Concurrent callers of a scope wait for one handshake; a
+// failed one is retried by the next call.
 func (d *DockerClient) transport(ctx context.Context, action string) (http.RoundTripper, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if tr := d.transports[action]; tr != nil {
-		return tr, nil
+	lt := d.transports[action]
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if lt.rt != nil {
+		return lt.rt, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
-	tr, err := transport.NewWithContext(ctx, d.repo.Registry, d.authenticator(), d.inner, []string{d.repo.Scope(action)})
+	rt, err := transport.NewWithContext(ctx, d.repo.Registry, d.authenticator(), d.inner, []string{d.repo.Scope(action)})
 	if err != nil {
 		return nil, d.handshakeError(err)
 	}
-	d.transports[action] = tr
-	return tr, nil
+	lt.rt = rt
+	return rt, nil
 }
 
 // handshakeError classifies a failed handshake: a failed ping of the

@@ -3,6 +3,7 @@ package images
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -58,8 +59,16 @@ type DockerClient struct {
 	creds   *DockerCredentials
 	plain   bool
 
-	mu         sync.Mutex
-	transports map[string]http.RoundTripper // by scope action
+	// transports are the authenticated transports by scope action
+	// (transport.PullScope, transport.DeleteScope); the map is not
+	// modified after construction.
+	transports map[string]*lazyTransport
+}
+
+// lazyTransport is an authenticated transport made on first use.
+type lazyTransport struct {
+	mu sync.Mutex
+	rt http.RoundTripper
 }
 
 // DockerOption configures a [DockerClient].
@@ -104,7 +113,7 @@ func NewDockerClient(cfg DockerConfig, opts ...DockerOption) (*DockerClient, err
 		scheme:     "https",
 		inner:      http.DefaultTransport.(*http.Transport).Clone(),
 		timeout:    DefaultDockerTimeout,
-		transports: make(map[string]http.RoundTripper),
+		transports: map[string]*lazyTransport{transport.PullScope: {}, transport.DeleteScope: {}},
 	}
 	for _, o := range opts {
 		o(d)
@@ -167,6 +176,10 @@ func (d *DockerClient) Digest(ctx context.Context, tag string) (string, error) {
 		return "", err
 	}
 	digest := resp.Header.Get("Docker-Content-Digest")
+	if digest == "" {
+		return "", &ResponseError{Method: http.MethodHead, URL: u,
+			Err: errors.New("cannot get image digest from Docker registry: no Docker-Content-Digest header")}
+	}
 	if _, err := v1.NewHash(digest); err != nil {
 		return "", &ResponseError{Method: http.MethodHead, URL: u,
 			Err: fmt.Errorf("cannot get image digest from Docker registry: Docker-Content-Digest %q: %w", digest, err)}

@@ -190,8 +190,18 @@ func TestDockerAuthBearer(t *testing.T) {
 
 	require.NoError(t, c.Delete(ctx, d))
 	assert.Equal(t, 1, deletes.get("/v2/lab/sciplat/manifests/"+d))
+
 	reqs := ts.requests()
 	assert.Equal(t, []string{"repository:lab/sciplat:push,pull,delete"}, reqs[len(reqs)-1]["scope"], "delete scope")
+
+	fresh, err := NewDockerClient(cfg, WithPlainHTTP(), WithTransport(ts.transport()),
+		WithCredentials(credsFor(t, cfg.Registry, "ken", "p/q2-q4!a")))
+	require.NoError(t, err)
+	before := len(ts.requests())
+	got, err := fresh.Digests(ctx, []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"})
+	require.NoError(t, err)
+	assert.Len(t, got, 9)
+	assert.Len(t, ts.requests(), before+1, "concurrent first requests share one handshake")
 }
 
 func TestDockerFaults(t *testing.T) {
