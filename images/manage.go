@@ -48,6 +48,9 @@ func List(ctx context.Context, reg Registry) ([]string, error) {
 // Docker tag that does not exist fails the call before any deletion; GAR
 // ignores it. progress may be nil.
 func Delete(ctx context.Context, reg Registry, tags []string, progress Progress) error {
+	if len(tags) == 0 {
+		return nil
+	}
 	digests, err := reg.Digests(ctx, tags)
 	if err != nil {
 		return err
