@@ -50,6 +50,7 @@ the init-container provisioners of every lab (inithome, landingpage, startup).`,
 		NewCmdImages(),
 		NewCmdApply(),
 		NewCmdDiff(),
+		NewCmdImages(log),
 	)
 	return root
 }
