@@ -1,0 +1,110 @@
+package prepuller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	listersv1 "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/nublado-go/nublado/images"
+)
+
+// NodeListTimeout bounds how long a refresh waits for the node cache to be
+// filled (the 30 s node-list timeout of §5.7).
+const NodeListTimeout = 30 * time.Second
+
+// ErrNotStarted is returned by [NodeWatcher.Nodes] before
+// [NodeWatcher.Start].
+var ErrNotStarted = errors.New("node watcher not started")
+
+// NodeWatcher keeps the nodes selected by the lab node selector in memory
+// through one Node informer (a list, then a watch restarted at least every
+// watch timeout; the informer resumes from its resource version and lists
+// again after a 410). It is safe for concurrent use.
+type NodeWatcher struct {
+	factory  informers.SharedInformerFactory
+	informer cache.SharedIndexInformer
+	lister   listersv1.NodeLister
+	started  chan struct{}
+}
+
+// NewNodeWatcher returns a watcher of the nodes matching selector (every
+// node when it is empty), whose watch requests last at most watchTimeout
+// (the configuration's watchReconnectTimeout; 0 leaves client-go's
+// default). Nothing is sent before [NodeWatcher.Start].
+func NewNodeWatcher(client kubernetes.Interface, selector map[string]string, watchTimeout time.Duration) *NodeWatcher {
+	sel := labels.SelectorFromSet(selector).String()
+	tweak := func(o *metav1.ListOptions) {
+		o.LabelSelector = sel
+		if watchTimeout > 0 {
+			secs := int64(math.Ceil(watchTimeout.Seconds()))
+			o.TimeoutSeconds = &secs
+		}
+	}
+	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(tweak))
+	nodes := factory.Core().V1().Nodes()
+	return &NodeWatcher{
+		factory:  factory,
+		informer: nodes.Informer(),
+		lister:   nodes.Lister(),
+		started:  make(chan struct{}),
+	}
+}
+
+// Start starts the informer in the background; it stops when ctx ends.
+// Call it once.
+func (w *NodeWatcher) Start(ctx context.Context) {
+	w.factory.Start(ctx.Done())
+	close(w.started)
+}
+
+// Nodes returns the selected nodes sorted by name (the order in which the
+// API lists them), waiting at most [NodeListTimeout] for the informer's
+// first list.
+func (w *NodeWatcher) Nodes(ctx context.Context) ([]images.Node, error) {
+	select {
+	case <-w.started:
+	default:
+		return nil, ErrNotStarted
+	}
+	if !w.informer.HasSynced() {
+		ctx, cancel := context.WithTimeout(ctx, NodeListTimeout)
+		defer cancel()
+		if !cache.WaitForCacheSync(ctx.Done(), w.informer.HasSynced) {
+			return nil, fmt.Errorf("listing nodes: %w", context.Cause(ctx))
+		}
+	}
+	list, err := w.lister.List(labels.Everything())
+	if err != nil {
+		return nil, fmt.Errorf("listing nodes: %w", err)
+	}
+	slices.SortFunc(list, func(a, b *corev1.Node) int { return strings.Compare(a.Name, b.Name) })
+	out := make([]images.Node, 0, len(list))
+	for _, n := range list {
+		out = append(out, imageNode(n))
+	}
+	return out, nil
+}
+
+// imageNode copies what the image logic reads from a Node.
+func imageNode(n *corev1.Node) images.Node {
+	out := images.Node{Name: n.Name, Labels: n.Labels}
+	for _, t := range n.Spec.Taints {
+		out.Taints = append(out.Taints, images.Taint{Key: t.Key, Value: t.Value, Effect: string(t.Effect)})
+	}
+	for _, img := range n.Status.Images {
+		out.Images = append(out.Images, images.ContainerImage{Names: img.Names, SizeBytes: img.SizeBytes})
+	}
+	return out
+}
