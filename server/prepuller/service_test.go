@@ -11,8 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
 	"gotest.tools/v3/golden"
+	corev1 "k8s.io/api/core/v1"
 
 	nublado "github.com/nublado-go/nublado"
 	"github.com/nublado-go/nublado/images"
@@ -193,10 +193,10 @@ func TestResolve(t *testing.T) {
 	}
 
 	for _, tc := range []struct {
-		name    string
-		req     nublado.ImageRequest
-		code    nublado.ErrorCode
-		msg     string
+		name string
+		req  nublado.ImageRequest
+		code nublado.ErrorCode
+		msg  string
 		// images is the images error the client error wraps.
 		images func(error) bool
 	}{
