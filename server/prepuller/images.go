@@ -2,7 +2,6 @@ package prepuller
 
 import (
 	"context"
-	"errors"
 
 	nublado "github.com/nublado-go/nublado"
 	"github.com/nublado-go/nublado/images"
@@ -56,34 +55,16 @@ func (s *Service) Prepulls(_ context.Context) (any, error) {
 
 // Resolve finds the image a lab request names (§5.6) in the current
 // catalog, looking up a digest in the registry for Docker tags outside the
-// prepull set. An image that does not exist is a *nublado.Error with code
-// unknown_image (400), a reference without a tag or not a reference at all
-// one with code invalid_docker_reference (422), both with loc ["body",
-// "options", attribute] and wrapping the [*images.UnknownImageError] or
-// [*images.InvalidReferenceError]; any other error is a registry failure.
+// prepull set. It fails with an [*images.UnknownImageError] (the image does
+// not exist; the API's 400 unknown_image) or an
+// [*images.InvalidReferenceError] (a reference without a tag or not a
+// reference at all; 422 invalid_docker_reference), both carrying the
+// request attribute; any other error is a registry failure, or
+// [ErrNoCatalog] before the first refresh.
 func (s *Service) Resolve(ctx context.Context, req nublado.ImageRequest) (*images.Image, error) {
 	cat, err := s.current()
 	if err != nil {
 		return nil, err
 	}
-	img, err := cat.Resolve(ctx, images.ImageRequest{Attribute: req.Attribute, Value: req.Value}, s.source)
-	if err != nil {
-		return nil, clientError(err)
-	}
-	return img, nil
-}
-
-// clientError turns the image errors a client sees into *nublado.Error.
-func clientError(err error) error {
-	var unknown *images.UnknownImageError
-	if errors.As(err, &unknown) {
-		return &nublado.Error{Code: nublado.CodeUnknownImage, Message: unknown.Error(),
-			Loc: []string{"body", "options", unknown.Attribute}, Err: err}
-	}
-	var invalid *images.InvalidReferenceError
-	if errors.As(err, &invalid) {
-		return &nublado.Error{Code: nublado.CodeInvalidDockerReference, Message: invalid.Error(),
-			Loc: []string{"body", "options", invalid.Attribute}, Err: err}
-	}
-	return err
+	return cat.Resolve(ctx, images.ImageRequest{Attribute: req.Attribute, Value: req.Value}, s.source)
 }
