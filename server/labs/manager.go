@@ -94,7 +94,7 @@ type options struct {
 
 // WithEnvironment sets what the controller read from its environment (the
 // controller image of the standard init containers, REPERTOIRE_BASE_URL).
-// Default: the zero Environment.
+// Default: what schema.ReadEnvironment returns for an empty environment.
 func WithEnvironment(env schema.Environment) Option {
 	return func(o *options) { o.env = env }
 }
@@ -133,7 +133,8 @@ func New(cfg *schema.Config, cluster Cluster, renderer Renderer, resolver ImageR
 	case renderer == nil || resolver == nil || log == nil:
 		return nil, errors.New("lab manager: renderer, image resolver and logger are required")
 	}
-	o := options{workers: 8}
+	env, _ := schema.ReadEnvironment(func(string) (string, bool) { return "", false })
+	o := options{workers: 8, env: env}
 	for _, opt := range opts {
 		opt(&o)
 	}
