@@ -20,6 +20,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/util/retry"
 
 	nublado "github.com/nublado-go/nublado"
 	"github.com/nublado-go/nublado/apply"
@@ -59,11 +60,18 @@ func testConfig(t testing.TB) *schema.Config {
 	return &cfg
 }
 
-// labRenderer returns the real render engine, compiled once (the lab
-// template does not read the namespace prefix, which is all that differs
-// between the tests' configurations).
-func labRenderer(t testing.TB) *engine.Renderer {
+// labRenderer returns the real render engine for cfg. The templates read
+// the configuration when they are compiled; the engine of the unmodified
+// test configuration is compiled once and shared (the lab template does
+// not read the namespace prefix, which is all that differs between the
+// tests' configurations).
+func labRenderer(t testing.TB, cfg *schema.Config, modified bool) *engine.Renderer {
 	t.Helper()
+	if modified {
+		r, err := engine.New(nublado.CUE, engine.Config(cfg))
+		require.NoError(t, err, "engine.New")
+		return r
+	}
 	rendererOnce.Do(func() {
 		renderer, rendererErr = engine.New(nublado.CUE, engine.Config(testConfig(t)))
 	})
@@ -123,6 +131,8 @@ type harness struct {
 	calls  *calls
 	faults *faults
 	log    *syncBuffer
+	// modified is set when the test changed the configuration.
+	modified bool
 }
 
 type harnessOptions struct {
@@ -140,13 +150,14 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 	c := testcluster.Shared(t)
 	h := &harness{t: t, c: c, calls: &calls{}, faults: &faults{}, log: &syncBuffer{}}
 	if ho.from != nil {
-		h.cfg, h.ns = ho.from.cfg, ho.from.ns
+		h.cfg, h.ns, h.modified = ho.from.cfg, ho.from.ns, ho.from.modified
 	} else {
 		h.cfg = testConfig(t)
 		h.cfg.Lab.SpawnTimeout = time.Minute
 		h.cfg.Lab.DeleteTimeout = time.Minute
 		if ho.configure != nil {
 			ho.configure(h.cfg)
+			h.modified = true
 		}
 		h.ns = c.Namespace(t)
 		createSecrets(t, c, h.ns)
@@ -173,7 +184,7 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 	log.SetFormatter(&logrus.JSONFormatter{})
 	log.SetLevel(logrus.DebugLevel)
 	h.m, err = labs.New(h.cfg, labs.Cluster{Dynamic: h.dyn, Applier: applier, Namespace: h.ns},
-		labRenderer(t), fakeImages{}, logrus.NewEntry(log), ho.opts...)
+		labRenderer(t, h.cfg, h.modified), fakeImages{}, logrus.NewEntry(log), ho.opts...)
 	require.NoError(t, err)
 	t.Cleanup(h.m.Stop)
 	if !ho.noStart {
@@ -431,3 +442,14 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+
+// setPodPhase sets the phase of a user's lab pod as a kubelet would,
+// retrying when the pod changed meanwhile (the scheduler, kwok).
+func (h *harness) setPodPhase(user string, phase corev1.PodPhase) {
+	h.t.Helper()
+	err := retry.OnError(retry.DefaultRetry, func(err error) bool { return strings.Contains(err.Error(), "the object has been modified") },
+		func() error {
+			return h.c.SetPodPhase(context.Background(), h.cfg.LabNamespace(user), user+"-nb", phase)
+		})
+	require.NoError(h.t, err, "setting the phase of %s's pod", user)
+}

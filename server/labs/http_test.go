@@ -115,7 +115,7 @@ func recreate(t *testing.T) []sseEvent {
 	rachel := newUser("rachel", 1101)
 	a := newAPI(t, h, rachel)
 	requireComplete(t, h.spawn(rachel))
-	require.NoError(t, h.c.SetPodPhase(context.Background(), h.cfg.LabNamespace("rachel"), "rachel-nb", corev1.PodFailed))
+	h.setPodPhase("rachel", corev1.PodFailed)
 	waitFor(t, "status terminated", func() bool { return h.status("rachel") == nublado.LabTerminated })
 
 	r := a.do(http.MethodPost, "/labs/rachel/create", "rachel", createBody("rachel"))
