@@ -51,6 +51,7 @@ the init-container provisioners of every lab (inithome, landingpage, startup).`,
 		NewCmdApply(),
 		NewCmdDiff(),
 		NewCmdImages(log),
+		NewCmdServe(log),
 	)
 	return root
 }
