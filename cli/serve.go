@@ -7,10 +7,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -135,6 +137,29 @@ var klogOnce sync.Once
 // cannot be re-pointed safely while clients log).
 func routeKlogOnce(log *logrus.Logger) { klogOnce.Do(func() { routeKlog(log) }) }
 
+// clientLatency receives client-go's request latencies (client-go takes
+// its metrics once per process) and hands them to the metrics of the
+// controller that serves.
+var (
+	clientLatency     latencyForwarder
+	clientLatencyOnce sync.Once
+)
+
+type latencyForwarder struct{ m atomic.Pointer[metrics.Metrics] }
+
+// Observe implements client-go's metrics.LatencyMetric.
+func (f *latencyForwarder) Observe(ctx context.Context, verb string, u url.URL, latency time.Duration) {
+	f.m.Load().Observe(ctx, verb, u, latency) // a nil *Metrics records nothing
+}
+
+// recordClientLatency sends client-go's request latencies to m.
+func recordClientLatency(m *metrics.Metrics) {
+	clientLatencyOnce.Do(func() {
+		clientmetrics.Register(clientmetrics.RegisterOpts{RequestLatency: &clientLatency})
+	})
+	clientLatency.m.Store(m)
+}
+
 // controller is the wired controller: the image service, the lab manager
 // and the HTTP handler.
 type controller struct {
@@ -164,7 +189,7 @@ func newController(ctx context.Context, cfg *schema.Config, env schema.Environme
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
-	clientmetrics.Register(clientmetrics.RegisterOpts{RequestLatency: m})
+	recordClientLatency(m)
 
 	src, closer, err := prepuller.NewSource(ctx, cfg.Images, prepuller.SourceOptions{Docker: deps.docker})
 	if err != nil {
