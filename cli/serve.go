@@ -22,8 +22,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	clientmetrics "k8s.io/client-go/tools/metrics"
 	"k8s.io/client-go/tools/clientcmd"
+	clientmetrics "k8s.io/client-go/tools/metrics"
 
 	nublado "github.com/nublado-go/nublado"
 	"github.com/nublado-go/nublado/apply"
@@ -145,7 +145,9 @@ var (
 	clientLatencyOnce sync.Once
 )
 
-type latencyForwarder struct{ m atomic.Pointer[metrics.Metrics] }
+type latencyForwarder struct {
+	m atomic.Pointer[metrics.Metrics]
+}
 
 // Observe implements client-go's metrics.LatencyMetric.
 func (f *latencyForwarder) Observe(ctx context.Context, verb string, u url.URL, latency time.Duration) {
@@ -315,8 +317,12 @@ func (c *controller) serve(ctx context.Context, lis net.Listener) error {
 	return err
 }
 
-// close stops the background tasks and closes the registry client.
+// close stops the lab manager (if serve did not) and the background
+// tasks, and closes the registry client.
 func (c *controller) close() {
+	if c.labs != nil {
+		c.labs.Stop()
+	}
 	if c.stop != nil {
 		c.stop()
 	}
