@@ -44,7 +44,9 @@ var fixture = map[string]string{
 
 // loadConfig reads testdata/config.yaml and selects the nodes labelled
 // selector=<value>.
-func loadConfig(t *testing.T, value string) *schema.Config {
+func loadConfig(t *testing.T, value string) *schema.Config { return loadConfigTB(t, value) }
+
+func loadConfigTB(t testing.TB, value string) *schema.Config {
 	t.Helper()
 	cfg, err := schema.Load(filepath.Join("testdata", "config.yaml"),
 		schema.WithLookupEnv(func(string) (string, bool) { return "", false }))
@@ -93,12 +95,18 @@ func (r *registry) fakeJSON(t *testing.T, v any) string {
 	return r.fake(string(raw)) + "\n"
 }
 
-// cached returns node images as a kubelet lists them for the given tags.
+// cached returns node images as a kubelet lists them for the given tags
+// of fixture.
 func (r *registry) cached(tags ...string) []corev1.ContainerImage {
+	return r.cachedFrom(fixture, tags...)
+}
+
+// cachedFrom is cached for the tags of another fixture.
+func (r *registry) cachedFrom(fix map[string]string, tags ...string) []corev1.ContainerImage {
 	var out []corev1.ContainerImage
 	for _, tag := range tags {
 		out = append(out, corev1.ContainerImage{
-			Names:     []string{repository + ":" + tag, repository + "@" + r.real[fixture[tag]]},
+			Names:     []string{repository + ":" + tag, repository + "@" + r.real[fix[tag]]},
 			SizeBytes: int64(1000 + len(tag)),
 		})
 	}
@@ -124,7 +132,7 @@ func selected(name, value string, imgs []corev1.ContainerImage, taints ...corev1
 
 // newService builds the image service of cfg over the registry and a node
 // watcher on the shared cluster; the watcher stops with the test.
-func newService(t *testing.T, cfg *schema.Config, reg *registry, opts ...prepuller.Option) (*prepuller.Service, *test.Hook) {
+func newService(t testing.TB, cfg *schema.Config, reg *registry, opts ...prepuller.Option) (*prepuller.Service, *test.Hook) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
