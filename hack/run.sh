@@ -125,13 +125,14 @@ Ctrl-C stops everything.
 MSG
 
 # Runs until Ctrl-C (which the controller and the stack receive too) or
-# until one of them exits by itself.
+# until one of them exits by itself. Both exit 0 only when signalled.
 stopping=
 trap 'stopping=1' INT TERM
-wait -n "${pids[@]}" || true
+status=0
+wait -n "${pids[@]}" || status=$?
 sleep 0.5 # lets a Ctrl-C that ended a child reach the trap
-if [ -z "$stopping" ]; then
-	echo "a process exited unexpectedly; see $logs" >&2
+if [ -z "$stopping" ] && [ "$status" != 0 ]; then
+	echo "a process exited unexpectedly (status $status); see $logs" >&2
 	exit 1
 fi
 exit 0
