@@ -2,11 +2,9 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,26 +13,15 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientmetrics "k8s.io/client-go/tools/metrics"
 
-	nublado "github.com/nublado-go/nublado"
-	"github.com/nublado-go/nublado/apply"
-	"github.com/nublado-go/nublado/engine"
 	"github.com/nublado-go/nublado/images"
 	"github.com/nublado-go/nublado/schema"
-	"github.com/nublado-go/nublado/server"
-	"github.com/nublado-go/nublado/server/gafaelfawr"
-	"github.com/nublado-go/nublado/server/labs"
 	"github.com/nublado-go/nublado/server/metrics"
-	"github.com/nublado-go/nublado/server/prepuller"
 )
 
 // ShutdownTimeout bounds how long serve waits at shutdown for requests
@@ -108,6 +95,7 @@ func serve(ctx context.Context, log *logrus.Logger, stderr io.Writer, f serveFla
 	}
 	routeKlogOnce(log)
 	entry := logrus.NewEntry(log)
+	entry.WithFields(logrus.Fields{"version": Version, "config": f.config}).Info("Starting the controller")
 	for _, w := range cfg.Warnings() {
 		entry.WithField("field", w.Path).Warn(w.Message)
 	}
@@ -160,175 +148,6 @@ func recordClientLatency(m *metrics.Metrics) {
 		clientmetrics.Register(clientmetrics.RegisterOpts{RequestLatency: &clientLatency})
 	})
 	clientLatency.m.Store(m)
-}
-
-// controller is the wired controller: the image service, the lab manager
-// and the HTTP handler.
-type controller struct {
-	cfg     *schema.Config
-	log     *logrus.Entry
-	images  *prepuller.Service
-	labs    *labs.Manager
-	handler http.Handler
-	ready   func(string)
-	// stop ends the background tasks (node informer, image refresh loop).
-	stop   context.CancelFunc
-	closer io.Closer
-}
-
-// newController builds every part; nothing talks to Kubernetes or the
-// registry yet except the credentials file, which is read here.
-func newController(ctx context.Context, cfg *schema.Config, env schema.Environment, f serveFlags,
-	deps serveDeps, log *logrus.Entry) (*controller, error) {
-	meta, err := readPodMetadata(cfg.MetadataPath)
-	if err != nil {
-		return nil, err
-	}
-	restCfg, err := kubeConfig(f.kubeconfig)
-	if err != nil {
-		return nil, err
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := metrics.New(reg)
-	recordClientLatency(m)
-
-	src, closer, err := prepuller.NewSource(ctx, cfg.Images, prepuller.SourceOptions{Docker: deps.docker})
-	if err != nil {
-		return nil, fmt.Errorf("building the image source: %w", err)
-	}
-	c := &controller{cfg: cfg, log: log, ready: deps.ready, closer: closer}
-	if err := c.build(restCfg, src, meta, env, m, reg); err != nil {
-		c.close()
-		return nil, err
-	}
-	return c, nil
-}
-
-// build wires the image service, the lab manager and the HTTP handler.
-func (c *controller) build(restCfg *rest.Config, src images.Source, meta podMetadata,
-	env schema.Environment, m *metrics.Metrics, reg *prometheus.Registry) error {
-	restCfg = rest.CopyConfig(restCfg)
-	restCfg.QPS, restCfg.Burst = apply.DefaultQPS, apply.DefaultBurst
-	kube, err := kubernetes.NewForConfig(restCfg)
-	if err != nil {
-		return fmt.Errorf("creating Kubernetes client: %w", err)
-	}
-	dyn, err := dynamic.NewForConfig(restCfg)
-	if err != nil {
-		return fmt.Errorf("creating dynamic client: %w", err)
-	}
-	applier, err := apply.NewForConfig(restCfg, apply.WithWatchTimeout(c.cfg.WatchReconnectTimeout))
-	if err != nil {
-		return err
-	}
-	renderer, err := engine.New(nublado.CUE, engine.Config(c.cfg))
-	if err != nil {
-		return fmt.Errorf("loading the templates: %w", err)
-	}
-	bg, stop := context.WithCancel(context.Background())
-	c.stop = stop
-	nodes := prepuller.NewNodeWatcher(kube, c.cfg.Lab.NodeSelector, c.cfg.WatchReconnectTimeout)
-	nodes.Start(bg)
-	c.images = prepuller.New(c.cfg, src, nodes, c.log.WithField(labs.FieldController, "images"))
-
-	gaf := gafaelfawr.New(env.RepertoireBaseURL)
-	opts := []labs.Option{labs.WithEnvironment(env), labs.WithMetrics(m)}
-	if env.RepertoireBaseURL == "" {
-		c.log.Warn("REPERTOIRE_BASE_URL not set: authenticated routes will fail")
-	} else {
-		opts = append(opts, labs.WithDiscovery(gaf))
-	}
-	c.labs, err = labs.New(c.cfg, labs.Cluster{Dynamic: dyn, Applier: applier, Namespace: meta.namespace},
-		renderer, c.images, c.log, opts...)
-	if err != nil {
-		return err
-	}
-	if c.cfg.Fileserver.Enabled {
-		c.log.Warn("File servers are enabled but this controller does not serve them yet: their routes answer 404")
-	}
-	c.handler = server.New(c.cfg, c.labs, gaf, c.log.WithField(labs.FieldController, "http"),
-		server.WithImages(c.images), server.WithGatherer(reg), server.WithVersion(Version))
-	return nil
-}
-
-// start runs the start-up work of §0 in parallel: the image refresh and
-// the lab manager's start (informers and the first reconcile). The first
-// failure cancels the other and aborts.
-func (c *controller) start(ctx context.Context) error {
-	begin := time.Now()
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	run := func(i int, what string, fn func(context.Context) error) {
-		wg.Go(func() {
-			if err := fn(ctx); err != nil {
-				errs[i] = fmt.Errorf("%s: %w", what, err)
-				cancel(errs[i])
-			}
-		})
-	}
-	run(0, "refreshing images", c.images.Refresh)
-	run(1, "starting the lab manager", c.labs.Start)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("starting the controller: %w", err)
-	}
-	c.log.WithField("duration_ms", time.Since(begin).Milliseconds()).Info("Controller state populated")
-	return nil
-}
-
-// serve starts the background tasks and serves on lis until ctx ends,
-// then shuts down: the listener closes, every lab operation is cancelled
-// (its stream ends with failed "Operation cancelled"), the handlers get
-// ShutdownTimeout to finish and the streams still open are then ended.
-func (c *controller) serve(ctx context.Context, lis net.Listener) error {
-	go c.images.Run(ctx)
-	base, endStreams := context.WithCancel(context.Background())
-	defer endStreams()
-	srv := server.NewHTTPServer(base, lis.Addr().String(), c.handler)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
-	c.log.WithField("address", lis.Addr().String()).Info("Serving the spawner API")
-	if c.ready != nil {
-		c.ready(lis.Addr().String())
-	}
-	select {
-	case err := <-served:
-		c.labs.Stop()
-		return fmt.Errorf("serving: %w", err)
-	case <-ctx.Done():
-	}
-	c.log.Info("Shutting down")
-	shut := make(chan error, 1)
-	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
-	defer cancel()
-	go func() { shut <- srv.Shutdown(sctx) }()
-	c.labs.Stop()
-	err := <-shut
-	if err != nil {
-		endStreams()
-		err = srv.Close()
-	}
-	if errors.Is(<-served, http.ErrServerClosed) {
-		c.log.Info("Shut down")
-	}
-	return err
-}
-
-// close stops the lab manager (if serve did not) and the background
-// tasks, and closes the registry client.
-func (c *controller) close() {
-	if c.labs != nil {
-		c.labs.Stop()
-	}
-	if c.stop != nil {
-		c.stop()
-	}
-	if err := c.closer.Close(); err != nil {
-		c.log.WithError(err).Warn("Closing the image source")
-	}
 }
 
 // podMetadata is the controller pod's identity (the downward-API files).
