@@ -442,7 +442,6 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-
 // setPodPhase sets the phase of a user's lab pod as a kubelet would,
 // retrying when the pod changed meanwhile (the scheduler, kwok).
 func (h *harness) setPodPhase(user string, phase corev1.PodPhase) {
