@@ -185,6 +185,8 @@ var errCancelled = errors.New("Operation cancelled") //nolint:staticcheck // the
 // lab objects, rebuilds the lab state from them with a first reconcile, and
 // starts the reconcile loop; it returns when the state is complete. ctx
 // bounds only this start-up; the manager then runs until [Manager.Stop].
+// An error (the caches could not be filled, or the first reconcile could
+// not delete an incomplete namespace) aborts the start-up; call Stop then.
 func (m *Manager) Start(ctx context.Context) error {
 	m.mu.Lock()
 	if m.started {
