@@ -28,9 +28,10 @@
 // otherwise. The informers resync every lab.reconcileInterval.
 //
 // Each watch request asks the server to end it after
-// watchReconnectTimeout (timeoutSeconds) and is cut by the client ten
-// seconds later in any case, which is how a watch that went silent (a dead
-// connection, a stuck proxy) is noticed; client-go's HTTP/2 health checks
+// watchReconnectTimeout (timeoutSeconds) and is cut by the client a tenth
+// of that later (at least one second, at most thirty) in any case, which is
+// how a watch that went silent (a dead connection, a stuck proxy) is
+// noticed; client-go's HTTP/2 health checks
 // catch dead connections sooner. The reflector then watches again from the
 // last resourceVersion and lists again after 410 Gone.
 //

@@ -133,6 +133,8 @@ type harness struct {
 	log    *syncBuffer
 	// modified is set when the test changed the configuration.
 	modified bool
+	// silentWatches drops timeoutSeconds from watch requests.
+	silentWatches atomic.Bool
 }
 
 type harnessOptions struct {
@@ -168,6 +170,14 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
 			h.calls.add(req)
+			if h.silentWatches.Load() && isWatch(req) {
+				// A watch the server never ends: a proxy that drops
+				// timeoutSeconds.
+				q := req.URL.Query()
+				q.Del("timeoutSeconds")
+				req = req.Clone(req.Context())
+				req.URL.RawQuery = q.Encode()
+			}
 			if resp := h.faults.match(req); resp != nil {
 				return resp, nil
 			}
@@ -390,9 +400,14 @@ func (c *calls) traced() []traceEntry {
 	return append([]traceEntry(nil), c.traces...)
 }
 
+func isWatch(req *http.Request) bool {
+	w := req.URL.Query().Get("watch")
+	return w == "true" || w == "1"
+}
+
 func (c *calls) add(req *http.Request) {
 	verb := req.Method
-	if req.URL.Query().Get("watch") == "true" || req.URL.Query().Get("watch") == "1" {
+	if isWatch(req) {
 		verb = "WATCH"
 	}
 	c.mu.Lock()

@@ -260,6 +260,24 @@ func TestWatchReconnect(t *testing.T) {
 	waitFor(t, "status terminated", func() bool { return h.status("rachel") == nublado.LabTerminated })
 }
 
+// TestSilentWatch: a watch that the server never ends (timeoutSeconds
+// dropped on the way) is cut by the client after watchReconnectTimeout and
+// a grace period, and started again.
+func TestSilentWatch(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{noStart: true, configure: func(cfg *nschema.Config) { cfg.WatchReconnectTimeout = time.Second }})
+	h.silentWatches.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, h.m.Start(ctx))
+	requireComplete(t, h.spawn(newUser("rachel", 1101)))
+	watches := h.calls.snapshot()["WATCH"]
+	time.Sleep(5 * time.Second)
+	assert.GreaterOrEqual(t, h.calls.snapshot()["WATCH"]-watches, 4, "watch requests in 5 s, cut after 2 s, 4 informers")
+	h.setPodPhase("rachel", corev1.PodSucceeded)
+	waitFor(t, "status terminated", func() bool { return h.status("rachel") == nublado.LabTerminated })
+}
+
 // TestAPIServerRestart: after the API server restarts, the informers
 // resume and the manager sees pod changes and deletes labs. It restarts
 // the shared API server, so it does not run in parallel with other tests.
