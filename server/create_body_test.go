@@ -33,6 +33,22 @@ func TestParseCreateBodyErrors(t *testing.T) {
 			want: []FieldError{{Type: "json_invalid", Loc: loc("body", int64(12)), Msg: "JSON decode error",
 				Input: map[string]any{}, Ctx: map[string]any{"error": "unexpected EOF"}}},
 		},
+		// Positions as Python's JSONDecodeError.pos reports them.
+		"SyntaxErrorValue": {
+			body: `{"options": }`,
+			want: []FieldError{{Type: "json_invalid", Loc: loc("body", int64(12)), Msg: "JSON decode error",
+				Input: map[string]any{}, Ctx: map[string]any{"error": "invalid character '}' looking for beginning of value"}}},
+		},
+		"SyntaxErrorColon": {
+			body: `{"a" 1}`,
+			want: []FieldError{{Type: "json_invalid", Loc: loc("body", int64(5)), Msg: "JSON decode error",
+				Input: map[string]any{}, Ctx: map[string]any{"error": "invalid character '1' after object key"}}},
+		},
+		"SyntaxErrorLiteral": {
+			body: `{"a":tru}`,
+			want: []FieldError{{Type: "json_invalid", Loc: loc("body", int64(5)), Msg: "JSON decode error",
+				Input: map[string]any{}, Ctx: map[string]any{"error": "invalid character '}' in literal true (expecting 'e')"}}},
+		},
 		"NoServicePrefix": {
 			body: `{"options": {"image_tag": "w_2077_43", "size": "small"}, "env": {}}`,
 			want: []FieldError{{Type: "value_error", Loc: loc("body", "env"), Msg: "Value error, JUPYTERHUB_SERVICE_PREFIX must be set",
