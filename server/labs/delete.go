@@ -141,20 +141,12 @@ func (m *Manager) deleteObjects(ctx context.Context, rec *record, start, end int
 	return nil
 }
 
-// NotLabNamespaceError refuses to delete a namespace that does not carry
-// the lab label (decision D9: nublado never deletes a namespace it did not
-// label).
-type NotLabNamespaceError struct {
-	Namespace string
-}
-
-func (e *NotLabNamespaceError) Error() string {
-	return fmt.Sprintf("Namespace %s is not labelled %s=%s; not deleting it", e.Namespace, LabelCategory, CategoryLab)
-}
-
 // deleteNamespace deletes the namespace of a user's lab if it exists and
 // carries the lab label, waiting (wait) until the namespace controller has
-// removed it.
+// removed it. A namespace without the lab label is not nublado's (decision
+// D9: nublado never deletes a namespace it did not label): it is left
+// alone, with a warning, and the lab counts as deleted since none of its
+// objects can be in there.
 func (m *Manager) deleteNamespace(ctx context.Context, user string, wait bool) error {
 	name := m.namespace(user)
 	obj, err := m.cluster.Dynamic.Resource(namespacesGVR).Get(ctx, name, metav1.GetOptions{})
@@ -164,7 +156,9 @@ func (m *Manager) deleteNamespace(ctx context.Context, user string, wait bool) e
 	case err != nil:
 		return apply.NewObjectError("reading namespace", apply.ObjectRef{Kind: "Namespace", Name: name}, err)
 	case !isLab(obj):
-		return &NotLabNamespaceError{Namespace: name}
+		m.log.WithFields(logrus.Fields{FieldUser: user, FieldNamespace: name}).
+			Warnf("Not deleting namespace %s: it is not labelled %s", name, labSelector)
+		return nil
 	}
 	cs, err := m.cluster.Applier.Delete(ctx, []*unstructured.Unstructured{namespaceObject(name)}, wait)
 	m.logChanges(user, cs)

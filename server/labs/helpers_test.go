@@ -133,6 +133,8 @@ type harness struct {
 	log    *syncBuffer
 	// modified is set when the test changed the configuration.
 	modified bool
+	// silentWatches drops timeoutSeconds from watch requests.
+	silentWatches atomic.Bool
 }
 
 type harnessOptions struct {
@@ -164,25 +166,36 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 		t.Cleanup(func() { cleanupLabs(c, h.cfg.Lab.NamespacePrefix) })
 	}
 	rc := c.Config()
-	rc.QPS, rc.Burst = 200, 400
+	rc.QPS, rc.Burst = 1000, 2000
 	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
 			h.calls.add(req)
+			if h.silentWatches.Load() && isWatch(req) {
+				// A watch the server never ends: a proxy that drops
+				// timeoutSeconds.
+				q := req.URL.Query()
+				q.Del("timeoutSeconds")
+				req = req.Clone(req.Context())
+				req.URL.RawQuery = q.Encode()
+			}
 			if resp := h.faults.match(req); resp != nil {
 				return resp, nil
 			}
-			return rt.RoundTrip(req)
+			start := time.Now()
+			resp, err := rt.RoundTrip(req)
+			h.calls.trace(req, start, time.Now())
+			return resp, err
 		})
 	})
 	var err error
 	h.dyn, err = dynamic.NewForConfig(rc)
 	require.NoError(t, err)
-	applier, err := apply.NewForConfig(rc, apply.WithWatchTimeout(h.cfg.WatchReconnectTimeout), apply.WithClientRate(200, 400))
+	applier, err := apply.NewForConfig(rc, apply.WithWatchTimeout(h.cfg.WatchReconnectTimeout), apply.WithClientRate(1000, 2000))
 	require.NoError(t, err)
 	log := logrus.New()
 	log.SetOutput(h.log)
 	log.SetFormatter(&logrus.JSONFormatter{})
-	log.SetLevel(logrus.DebugLevel)
+	log.SetLevel(logrus.InfoLevel)
 	h.m, err = labs.New(h.cfg, labs.Cluster{Dynamic: h.dyn, Applier: applier, Namespace: h.ns},
 		labRenderer(t, h.cfg, h.modified), fakeImages{}, logrus.NewEntry(log), ho.opts...)
 	require.NoError(t, err)
@@ -350,15 +363,51 @@ type roundTripperFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
 
-// calls counts the API requests of a harness by verb.
+// calls counts the API requests of a harness by verb and, when tracing,
+// records when each started and ended.
 type calls struct {
-	mu    sync.Mutex
-	verbs map[string]int
+	mu      sync.Mutex
+	verbs   map[string]int
+	tracing bool
+	traces  []traceEntry
+}
+
+// traceEntry is one API request.
+type traceEntry struct {
+	method, path string
+	start, end   time.Time
+}
+
+func (c *calls) trace(req *http.Request, start, end time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tracing {
+		c.traces = append(c.traces, traceEntry{req.Method, req.URL.Path, start, end})
+	}
+}
+
+// startTrace starts recording requests, forgetting earlier ones.
+func (c *calls) startTrace() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tracing, c.traces = true, nil
+}
+
+// traced returns the requests recorded so far.
+func (c *calls) traced() []traceEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]traceEntry(nil), c.traces...)
+}
+
+func isWatch(req *http.Request) bool {
+	w := req.URL.Query().Get("watch")
+	return w == "true" || w == "1"
 }
 
 func (c *calls) add(req *http.Request) {
 	verb := req.Method
-	if req.URL.Query().Get("watch") == "true" || req.URL.Query().Get("watch") == "1" {
+	if isWatch(req) {
 		verb = "WATCH"
 	}
 	c.mu.Lock()
@@ -441,7 +490,6 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
-
 
 // setPodPhase sets the phase of a user's lab pod as a kubelet would,
 // retrying when the pod changed meanwhile (the scheduler, kwok).

@@ -22,8 +22,11 @@ import (
 const labSelector = LabelCategory + "=" + CategoryLab
 
 // watchGrace is how long after the server's timeoutSeconds a watch request
-// is cut on the client side.
-const watchGrace = 10 * time.Second
+// is cut on the client side: a tenth of the watch timeout, between one and
+// thirty seconds.
+func watchGrace(timeout time.Duration) time.Duration {
+	return min(max(timeout/10, time.Second), 30*time.Second)
+}
 
 // informerSettings configure the informers.
 type informerSettings struct {
@@ -83,10 +86,11 @@ func newInformers(dyn dynamic.Interface, s informerSettings) *informers {
 
 // listWatch lists and watches the lab objects of one resource. Each watch
 // request asks the server to end it after watchTimeout (timeoutSeconds)
-// and is also cut on the client side watchGrace later, so that a watch
-// that went silent (a dead connection the server cannot close, a stuck
-// proxy) is noticed; the reflector then watches again from the last
-// resourceVersion, and lists again when the server answers 410 Gone.
+// and is also cut on the client side a little later (watchGrace), so that
+// a watch that went silent (a dead connection the server cannot close, a
+// proxy that swallows the end) is noticed; the reflector then watches
+// again from the last resourceVersion, and lists again when the server
+// answers 410 Gone.
 func listWatch(ri dynamic.NamespaceableResourceInterface, watchTimeout time.Duration) *cache.ListWatch {
 	secs := int64(math.Ceil(watchTimeout.Seconds()))
 	return &cache.ListWatch{
@@ -99,7 +103,8 @@ func listWatch(ri dynamic.NamespaceableResourceInterface, watchTimeout time.Dura
 			if secs > 0 {
 				opts.TimeoutSeconds = &secs
 			}
-			wctx, cancel := context.WithTimeout(ctx, time.Duration(secs)*time.Second+watchGrace)
+			limit := time.Duration(secs) * time.Second
+			wctx, cancel := context.WithTimeout(ctx, limit+watchGrace(limit))
 			w, err := ri.Watch(wctx, opts)
 			if err != nil {
 				cancel()

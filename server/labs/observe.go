@@ -42,6 +42,7 @@ type IncompleteLabError struct {
 	Reason    string
 }
 
+// Error names the namespace and what is missing.
 func (e *IncompleteLabError) Error() string {
 	return fmt.Sprintf("incomplete lab in namespace %s: %s", e.Namespace, e.Reason)
 }

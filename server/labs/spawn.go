@@ -75,6 +75,14 @@ func (s *spawn) run(ctx context.Context) error {
 		}
 		rec.update(func(st *nublado.LabState) { st.Status = nublado.LabTerminated })
 	}
+	if m.slots != nil {
+		select {
+		case m.slots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-m.slots }()
+	}
 	objs, err := s.build(ctx)
 	if err != nil {
 		return err
@@ -172,8 +180,28 @@ func (m *Manager) readPullSecret(ctx context.Context) (*nschema.SecretCopy, erro
 }
 
 // readSecret reads a Secret of the controller's namespace with its data
-// decoded; nil when it does not exist.
+// decoded; nil when it does not exist. Concurrent reads of one Secret (a
+// burst of spawns) share one request, bounded by callTimeout; the result
+// must not be modified.
 func (m *Manager) readSecret(ctx context.Context, name string) (*nschema.SecretCopy, error) {
+	ch := m.secretReads.DoChan(name, func() (any, error) {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
+		defer cancel()
+		return m.getSecret(rctx, name)
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*nschema.SecretCopy), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// getSecret reads a Secret of the controller's namespace.
+func (m *Manager) getSecret(ctx context.Context, name string) (*nschema.SecretCopy, error) {
 	ns := m.cluster.Namespace
 	obj, err := m.cluster.Dynamic.Resource(secretsGVR).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {

@@ -23,6 +23,7 @@ type PodEndedError struct {
 	Phase corev1.PodPhase
 }
 
+// Error returns "Lab pod ended in phase {phase} during spawn".
 func (e *PodEndedError) Error() string {
 	return "Lab pod ended in phase " + string(e.Phase) + " during spawn"
 }
@@ -31,6 +32,7 @@ func (e *PodEndedError) Error() string {
 // started.
 type PodGoneError struct{}
 
+// Error returns "Lab pod disappeared during spawn".
 func (e *PodGoneError) Error() string { return "Lab pod disappeared during spawn" }
 
 // waitStarted relays the Kubernetes Events of the user's pod as info events
