@@ -151,7 +151,16 @@ func (c *controller) start(ctx context.Context) error {
 // (its stream ends with failed "Operation cancelled"), the handlers get
 // ShutdownTimeout to finish and the streams still open are then ended.
 func (c *controller) serve(ctx context.Context, lis net.Listener) error {
-	go c.images.Run(ctx)
+	loopCtx, stopLoop := context.WithCancel(ctx)
+	loopDone := make(chan struct{})
+	go func() {
+		defer close(loopDone)
+		c.images.Run(loopCtx)
+	}()
+	defer func() {
+		stopLoop()
+		<-loopDone
+	}()
 	base, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
 	srv := server.NewHTTPServer(base, lis.Addr().String(), c.handler)
