@@ -74,6 +74,12 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (any, error) {
 		}
 		return nil, fmt.Errorf("reading request body: %w", err)
 	}
+	return decodeBody(data)
+}
+
+// decodeBody decodes a JSON request body as readBody does: nil for an empty
+// body, a 422 json_invalid for one that is not JSON.
+func decodeBody(data []byte) (any, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil
 	}

@@ -30,6 +30,8 @@ var codeStatus = map[nublado.ErrorCode]int{
 	nublado.CodeDeleteFailed:           http.StatusInternalServerError,
 	nublado.CodeFileServerCreateFailed: http.StatusInternalServerError,
 	nublado.CodeFileServerDeleteFailed: http.StatusInternalServerError,
+	nublado.CodeValueError:             http.StatusUnprocessableEntity,
+	nublado.CodeMissingSecret:          http.StatusInternalServerError,
 }
 
 // StatusOf returns the HTTP status of an error code, 500 for unknown codes.
