@@ -88,7 +88,9 @@ func benchmarkService(b *testing.B, template string, opts ...engine.Option) {
 func BenchmarkRenderFileserver(b *testing.B) { benchmarkService(b, "fileserver") }
 
 // BenchmarkRenderFileserverStrict checks every object against its schema.
-func BenchmarkRenderFileserverStrict(b *testing.B) { benchmarkService(b, "fileserver", engine.Strict()) }
+func BenchmarkRenderFileserverStrict(b *testing.B) {
+	benchmarkService(b, "fileserver", engine.Strict())
+}
 
 // BenchmarkRenderFSAdmin renders the three fsadmin PVCs and the pod.
 func BenchmarkRenderFSAdmin(b *testing.B) { benchmarkService(b, "fsadmin") }
