@@ -121,11 +121,17 @@ func (c *Config) LabInput(env Environment, req LabRequest) (*LabInput, error) {
 		SecretData:           secretData,
 		PullSecret:           pull,
 		ControllerImage:      ContainerImageRef{Reference: env.ControllerImage.Reference(), PullPolicy: env.ControllerImage.PullPolicy},
-		NamespaceAnnotations: NamespaceAnnotations(c.Lab.NamespaceAnnotations, in0(req.User.UID), in0(req.User.GID)),
+		NamespaceAnnotations: NamespaceAnnotations(c.Lab.NamespaceAnnotations, orZero(req.User.UID), orZero(req.User.GID)),
 	}
 	in.HomeDirectory = HomeDirectory(c.Lab.HomedirPrefix, c.Lab.HomedirSchema, c.Lab.HomedirSuffix, in.User.Username)
 	in.GroupsAnnotation = GroupsAnnotation(in.User.Groups)
-	in.Env = LabEnv(LabEnvParams{
+	in.Env = c.labEnv(env, req, in)
+	return in, nil
+}
+
+// labEnv returns the data of the env ConfigMap (§3.3).
+func (c *Config) labEnv(env Environment, req LabRequest, in *LabInput) map[string]string {
+	return LabEnv(LabEnvParams{
 		SpawnerEnv: req.Env, Debug: req.EnableDebug, ResetUserEnv: req.ResetUserEnv,
 		Image: in.Image, Size: in.Size,
 		ActivityIntervalSeconds: int64(c.Lab.ActivityInterval / time.Second),
@@ -136,7 +142,6 @@ func (c *Config) LabInput(env Environment, req LabRequest) (*LabInput, error) {
 		RepertoireBaseURL:       env.RepertoireBaseURL,
 		LabEnv:                  c.Lab.Env,
 	})
-	return in, nil
 }
 
 // LabNamespace returns the namespace of a user's lab,
@@ -145,8 +150,8 @@ func (c *Config) LabNamespace(username string) string {
 	return c.Lab.NamespacePrefix + "-" + username
 }
 
-// in0 returns *p, or 0 for nil.
-func in0(p *int64) int64 {
+// orZero returns *p, or 0 for nil.
+func orZero(p *int64) int64 {
 	if p == nil {
 		return 0
 	}
@@ -159,7 +164,7 @@ func labUser(u nublado.User) User {
 	for i, g := range u.Groups {
 		groups[i] = UserGroup{Name: g.Name, ID: g.ID}
 	}
-	return User{Username: u.Username, Name: u.Name, UID: in0(u.UID), GID: in0(u.GID), Groups: groups}
+	return User{Username: u.Username, Name: u.Name, UID: orZero(u.UID), GID: orZero(u.GID), Groups: groups}
 }
 
 // resolveSize turns a configured size into strings: CPU in Python's float

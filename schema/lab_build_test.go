@@ -1,6 +1,8 @@
 package schema_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -40,23 +42,24 @@ lab:
         requests: {cpu: 2.25, memory: 6.7Gi}
 `
 
-// buildCfg parses base.yaml with buildConfig and then patch (if not
-// empty) merged in.
-func buildCfg(t *testing.T, patch string) *schema.Config {
+// buildCfg parses testdata/base.yaml with buildConfig and then patch (if
+// not empty) merged in.
+func buildCfg(t testing.TB, patch string) *schema.Config {
 	t.Helper()
-	data := patched(t, buildConfig)
-	if patch != "" {
-		var b, p map[string]any
-		require.NoError(t, yaml.Unmarshal(data, &b))
-		require.NoError(t, yaml.Unmarshal([]byte(patch), &p))
-		merge(b, p)
-		var err error
-		data, err = yaml.Marshal(b)
-		require.NoError(t, err)
-	}
-	cfg, err := parse(t, data)
+	raw, err := os.ReadFile(filepath.Join("testdata", "base.yaml"))
 	require.NoError(t, err)
-	return cfg
+	var cfg map[string]any
+	require.NoError(t, yaml.Unmarshal(raw, &cfg))
+	for _, p := range []string{buildConfig, patch} {
+		var m map[string]any
+		require.NoError(t, yaml.Unmarshal([]byte(p), &m))
+		merge(cfg, m)
+	}
+	data, err := yaml.Marshal(cfg)
+	require.NoError(t, err)
+	c, err := schema.Parse(data, "config.yaml", schema.WithLookupEnv(noEnv))
+	require.NoError(t, err)
+	return c
 }
 
 func ptr[T any](v T) *T { return &v }

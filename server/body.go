@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // object is a JSON object that keeps its keys in document order, as a
@@ -103,7 +104,15 @@ func jsonInvalid(data []byte, offset int64, err error) error {
 	var syntax *json.SyntaxError
 	switch {
 	case errors.As(err, &syntax):
-		offset = max(syntax.Offset-1, 0)
+		// The decoder's Token API reports the offending character's index,
+		// as Python does, except inside a literal (tru, nul), where Python
+		// points at the literal's start.
+		offset = min(max(syntax.Offset, 0), int64(len(data)))
+		if strings.Contains(syntax.Error(), "in literal") {
+			for offset > 0 && isLetter(data[offset-1]) {
+				offset--
+			}
+		}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		offset = int64(len(data))
 	}
@@ -157,3 +166,5 @@ func decodeValue(dec *json.Decoder) (any, error) {
 		return t, nil
 	}
 }
+
+func isLetter(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }

@@ -80,7 +80,7 @@ func (s *Server) createLab(w http.ResponseWriter, r *http.Request) error {
 	if user.Username != username {
 		return permissionDenied()
 	}
-	if err := checkSpawnAllowed(user); err != nil {
+	if err := s.cfg.CheckLabUser(*user); err != nil {
 		return err
 	}
 	req := nublado.CreateRequest{
@@ -93,23 +93,6 @@ func (s *Server) createLab(w http.ResponseWriter, r *http.Request) error {
 	scheme, host := externalBase(r)
 	w.Header().Set("Location", scheme+"://"+host+s.prefix()+"/spawner/v1/labs/"+url.PathEscape(username))
 	writeJSON(w, http.StatusCreated, nil)
-	return nil
-}
-
-// checkSpawnAllowed refuses users whose quota forbids spawning and users
-// without a (non-zero) UID or GID (decision D1: labs never run as root).
-func checkSpawnAllowed(user *nublado.User) error {
-	denied := func(msg string) error {
-		return &nublado.Error{Code: nublado.CodePermissionDenied, Message: msg}
-	}
-	switch {
-	case user.Quota != nil && user.Quota.Notebook != nil && !user.Quota.Notebook.Spawn:
-		return denied("Spawning a notebook is not permitted")
-	case user.UID == nil || *user.UID == 0:
-		return denied("Must have a UID to spawn labs")
-	case user.GID == nil || *user.GID == 0:
-		return denied("Must have a GID to spawn labs")
-	}
 	return nil
 }
 
