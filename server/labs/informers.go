@@ -1,0 +1,265 @@
+package labs
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/cache"
+)
+
+// labSelector selects every lab object.
+const labSelector = LabelCategory + "=" + CategoryLab
+
+// watchGrace is how long after the server's timeoutSeconds a watch request
+// is cut on the client side: a tenth of the watch timeout, between one and
+// thirty seconds.
+func watchGrace(timeout time.Duration) time.Duration {
+	return min(max(timeout/10, time.Second), 30*time.Second)
+}
+
+// informerSettings configure the informers.
+type informerSettings struct {
+	// resync re-delivers every cached object to the handlers this often
+	// (0: never).
+	resync time.Duration
+	// watchTimeout is the longest a single watch request lasts
+	// (watchReconnectTimeout).
+	watchTimeout time.Duration
+	// onPod is called after every change of a lab pod, with the pod (nil
+	// when it was deleted), its namespace and name.
+	onPod func(namespace, name string, pod *unstructured.Unstructured)
+}
+
+// informers are the shared informers of lab objects: one watch per kind,
+// cluster-wide, with the label selector nublado.lsst.io/category=lab. Their
+// caches hold slimmed objects (see slim).
+type informers struct {
+	namespaces, pods, configMaps, quotas cache.SharedIndexInformer
+}
+
+func newInformers(dyn dynamic.Interface, s informerSettings) *informers {
+	mk := func(gvr schema.GroupVersionResource, transform cache.TransformFunc) cache.SharedIndexInformer {
+		lw := cache.ToListWatcherWithWatchListSemantics(listWatch(dyn.Resource(gvr), s.watchTimeout), dyn)
+		inf := cache.NewSharedIndexInformerWithOptions(lw, &unstructured.Unstructured{},
+			cache.SharedIndexInformerOptions{ResyncPeriod: s.resync, ObjectDescription: gvr.Resource})
+		_ = inf.SetTransform(transform) // fails only once started
+		return inf
+	}
+	i := &informers{
+		namespaces: mk(namespacesGVR, slimMeta),
+		pods:       mk(podsGVR, slimPod),
+		configMaps: mk(configMapsGVR, slimConfigMap),
+		quotas:     mk(quotasGVR, slimQuota),
+	}
+	notify := func(obj any, deleted bool) {
+		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj, deleted = d.Obj, true
+		}
+		pod, ok := obj.(*unstructured.Unstructured)
+		if !ok || s.onPod == nil {
+			return
+		}
+		ns, name := pod.GetNamespace(), pod.GetName()
+		if deleted {
+			pod = nil
+		}
+		s.onPod(ns, name, pod)
+	}
+	_, _ = i.pods.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { notify(obj, false) },
+		UpdateFunc: func(_, obj any) { notify(obj, false) },
+		DeleteFunc: func(obj any) { notify(obj, true) },
+	})
+	return i
+}
+
+// listWatch lists and watches the lab objects of one resource. Each watch
+// request asks the server to end it after watchTimeout (timeoutSeconds)
+// and is also cut on the client side a little later (watchGrace), so that
+// a watch that went silent (a dead connection the server cannot close, a
+// proxy that swallows the end) is noticed; the reflector then watches
+// again from the last resourceVersion, and lists again when the server
+// answers 410 Gone.
+func listWatch(ri dynamic.NamespaceableResourceInterface, watchTimeout time.Duration) *cache.ListWatch {
+	secs := int64(math.Ceil(watchTimeout.Seconds()))
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			opts.LabelSelector = labSelector
+			return ri.List(ctx, opts)
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			opts.LabelSelector = labSelector
+			if secs > 0 {
+				opts.TimeoutSeconds = &secs
+			}
+			limit := time.Duration(secs) * time.Second
+			wctx, cancel := context.WithTimeout(ctx, limit+watchGrace(limit))
+			w, err := ri.Watch(wctx, opts)
+			if err != nil {
+				cancel()
+				return nil, err
+			}
+			return &deadlineWatch{Interface: w, cancel: cancel}, nil
+		},
+	}
+}
+
+// deadlineWatch releases its request context when stopped.
+type deadlineWatch struct {
+	watch.Interface
+	cancel context.CancelFunc
+}
+
+func (w *deadlineWatch) Stop() {
+	w.Interface.Stop()
+	w.cancel()
+}
+
+// run starts the informers under ctx, counting them in wg.
+func (i *informers) run(ctx context.Context, wg *sync.WaitGroup) {
+	for _, inf := range i.all() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			inf.RunWithContext(ctx)
+		}()
+	}
+}
+
+func (i *informers) all() []cache.SharedIndexInformer {
+	return []cache.SharedIndexInformer{i.namespaces, i.pods, i.configMaps, i.quotas}
+}
+
+// waitSynced waits until every informer has delivered its initial list.
+func (i *informers) waitSynced(ctx context.Context) error {
+	for _, inf := range i.all() {
+		if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+			return fmt.Errorf("waiting for the lab object caches: %w", context.Cause(ctx))
+		}
+	}
+	return nil
+}
+
+// get returns an object of an informer's cache, or nil.
+func get(inf cache.SharedIndexInformer, namespace, name string) *unstructured.Unstructured {
+	key := name
+	if namespace != "" {
+		key = namespace + "/" + name
+	}
+	obj, ok, err := inf.GetStore().GetByKey(key)
+	if err != nil || !ok {
+		return nil
+	}
+	u, _ := obj.(*unstructured.Unstructured)
+	return u
+}
+
+func (i *informers) namespace(name string) *unstructured.Unstructured {
+	return get(i.namespaces, "", name)
+}
+
+func (i *informers) pod(namespace, name string) *unstructured.Unstructured {
+	return get(i.pods, namespace, name)
+}
+
+func (i *informers) configMap(namespace, name string) *unstructured.Unstructured {
+	return get(i.configMaps, namespace, name)
+}
+
+func (i *informers) quota(namespace, name string) *unstructured.Unstructured {
+	return get(i.quotas, namespace, name)
+}
+
+// labNamespaces returns the names of the cached lab namespaces.
+func (i *informers) labNamespaces() []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, obj := range i.namespaces.GetStore().List() {
+		if u, ok := obj.(*unstructured.Unstructured); ok {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// podPhase returns the phase of a pod.
+func podPhase(pod *unstructured.Unstructured) corev1.PodPhase {
+	p, _, _ := unstructured.NestedString(pod.Object, "status", "phase")
+	return corev1.PodPhase(p)
+}
+
+// The transforms keep in the caches only what the manager reads, so that a
+// thousand labs cost little memory: never managedFields; of a pod its
+// metadata, the names and security contexts of its containers, and its
+// phase; the data of the env ConfigMaps only; the hard limits of a quota.
+
+func slimMeta(obj any) (any, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return obj, nil
+	}
+	u.SetManagedFields(nil)
+	delete(u.Object, "spec")
+	delete(u.Object, "status")
+	return u, nil
+}
+
+func slimPod(obj any) (any, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return obj, nil
+	}
+	u.SetManagedFields(nil)
+	containers, _, _ := unstructured.NestedSlice(u.Object, "spec", "containers")
+	kept := make([]any, 0, len(containers))
+	for _, c := range containers {
+		m, ok := c.(map[string]any)
+		if !ok {
+			continue
+		}
+		k := map[string]any{"name": m["name"]}
+		if sc, ok := m["securityContext"]; ok {
+			k["securityContext"] = sc
+		}
+		kept = append(kept, k)
+	}
+	phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
+	u.Object["spec"] = map[string]any{"containers": kept}
+	u.Object["status"] = map[string]any{"phase": phase}
+	return u, nil
+}
+
+func slimConfigMap(obj any) (any, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return obj, nil
+	}
+	u.SetManagedFields(nil)
+	delete(u.Object, "binaryData")
+	if !strings.HasSuffix(u.GetName(), envConfigMapSuffix) {
+		delete(u.Object, "data")
+	}
+	return u, nil
+}
+
+func slimQuota(obj any) (any, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return obj, nil
+	}
+	u.SetManagedFields(nil)
+	hard, _, _ := unstructured.NestedMap(u.Object, "spec", "hard")
+	u.Object["spec"] = map[string]any{"hard": hard}
+	delete(u.Object, "status")
+	return u, nil
+}
