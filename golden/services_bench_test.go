@@ -106,15 +106,15 @@ func BenchmarkRenderPrepull(b *testing.B) { benchmarkService(b, "prepull") }
 func BenchmarkRenderPrepullStrict(b *testing.B) { benchmarkService(b, "prepull", engine.Strict()) }
 
 // servicesRendersEnv sets the number of renders per template of
-// TestServicesMemoryFlat (default 1500).
+// TestServicesMemoryFlat (default 1000).
 const servicesRendersEnv = "NUBLADO_SERVICES_RENDERS"
 
 // TestServicesMemoryFlat renders file servers, fsadmin pods and prepull
 // pods for ever new users, images and nodes on one Renderer: the live heap
 // after the last render stays within 10 MB of the live heap after the
-// first round of 500.
+// first 300 of each.
 func TestServicesMemoryFlat(t *testing.T) {
-	renders := 1500
+	renders := 1000
 	if s := os.Getenv(servicesRendersEnv); s != "" {
 		n, err := strconv.Atoi(s)
 		require.NoError(t, err, "parsing %s", servicesRendersEnv)
@@ -132,13 +132,13 @@ func TestServicesMemoryFlat(t *testing.T) {
 			_, err := r.Render(tmpl, inputs[tmpl][i])
 			require.NoError(t, err, "Render(%s) #%d", tmpl, i)
 		}
-		if i == 499 {
+		if i == 299 {
 			base = liveHeap()
 		}
 	}
 	end := liveHeap()
 	growth := int64(end) - int64(base)
-	t.Logf("%d renders of each template: live heap %.1f MiB after 500, %.1f MiB at the end (%+.2f MiB)",
+	t.Logf("%d renders of each template: live heap %.1f MiB after 300, %.1f MiB at the end (%+.2f MiB)",
 		renders, float64(base)/(1<<20), float64(end)/(1<<20), float64(growth)/(1<<20))
 	require.Less(t, growth, int64(10<<20), "live heap growth over %d renders of each template", renders)
 	runtime.KeepAlive(r)
