@@ -63,6 +63,7 @@ objects as "nublado apply" does.`,
 		run:      f.run,
 		badInput: ExitFailure,
 	}))
+	cmd.AddCommand(newServiceCommands(verbApply, f.run, ExitFailure)...)
 	return cmd
 }
 

@@ -56,6 +56,7 @@ objects as "nublado diff" does. Bad input exits 2, like any failed diff.`,
 		run:      f.run,
 		badInput: exitDiffTrouble,
 	}))
+	cmd.AddCommand(newServiceCommands(verbDiff, f.run, exitDiffTrouble)...)
 	return cmd
 }
 

@@ -28,7 +28,7 @@ the same bytes. Exit status: 0 on success, 1 for bad input (the message names
 the problem), 2 for a wrong command line.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return newUsageError("render needs a subcommand: lab")
+			return newUsageError("render needs a subcommand: lab, fileserver, fsadmin or prepull")
 		},
 	}
 	cmd.PersistentFlags().StringVarP(&output, "output", "o", "yaml", "output format: yaml or json")
@@ -53,6 +53,7 @@ NetworkPolicy, Service and Pod, in that order.`,
 		run:      print,
 		badInput: ExitFailure,
 	}))
+	cmd.AddCommand(newServiceCommands(verbRender, print, ExitFailure)...)
 	return cmd
 }
 

@@ -353,7 +353,7 @@ func TestLabUsage(t *testing.T) {
 		"NoSubcommand": {
 			args: func([]string) []string { return []string{"render"} },
 			code: cli.ExitUsage,
-			want: "Error: render needs a subcommand: lab\n",
+			want: "Error: render needs a subcommand: lab, fileserver, fsadmin or prepull\n",
 		},
 		"ApplyBadInput": {
 			args: func(a []string) []string {

@@ -1,7 +1,8 @@
 // Package golden_test pins the objects nublado renders: one golden file per
 // rendered object per case under testdata/<case>/objects/, rendered by
 // `nublado render lab --strict` (the real command, the real engine and the
-// embedded templates). Regenerate with
+// embedded templates), and the file-server, fsadmin and prepull objects of
+// every configuration next to them (see services_test.go). Regenerate with
 //
 //	go test ./golden/ -update
 //

@@ -222,6 +222,7 @@ func fromTree(tree map[string]any) (*Config, error) {
 		return nil, fmt.Errorf("decoding the normalised config: %w", err)
 	}
 	cfg.Metrics = metricsFromTree(tree)
+	omitEmptyAffinities(&cfg)
 	return &cfg, nil
 }
 

@@ -153,6 +153,7 @@ func decode(v cue.Value, doc *document, o options) (*Config, error) {
 	if errs != nil {
 		return nil, finish(errs)
 	}
+	dropDisabledFileserver(tree)
 	cfg, err := fromTree(tree)
 	if err != nil {
 		return nil, err
