@@ -283,7 +283,6 @@ func (m *Manager) status(ctx context.Context) (*server.FSAdminStatus, error) {
 	return &server.FSAdminStatus{StartTime: started.UTC()}, nil
 }
 
-
 // withTimeout returns the context of an operation: not cancelled with ctx,
 // ended after fsadmin.timeout with a *TimeoutError as cause.
 func (m *Manager) withTimeout(ctx context.Context, what string) (context.Context, context.CancelFunc) {
