@@ -64,7 +64,9 @@
 //   - Decision D11: reconcile has no stale variable, and the objects of a
 //     broken file server whose record says it does not run (the remains of
 //     a creation whose cleanup failed) are deleted like those of a user
-//     without a record, instead of being left alone.
+//     without a record, instead of being left alone. File-server
+//     GafaelfawrIngresses, Services and PVCs of a user without a Job (a
+//     creation that failed before its Job) are deleted too.
 //   - Reconcile lists the Jobs, pods and Ingresses from the API server
 //     rather than reading the informer caches, so that it never deletes a
 //     file server on the strength of a lagging cache; it also holds the

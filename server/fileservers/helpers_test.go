@@ -20,6 +20,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -305,6 +306,17 @@ func (h *harness) get(gvr schema.GroupVersionResource, name string) *unstructure
 	return obj
 }
 
+// exists reports whether an object of the namespace exists.
+func (h *harness) exists(gvr schema.GroupVersionResource, name string) bool {
+	h.t.Helper()
+	_, err := h.admin().Resource(gvr).Namespace(h.ns).Get(context.Background(), name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return false
+	}
+	require.NoError(h.t, err, "reading %s %s", gvr.Resource, name)
+	return true
+}
+
 // jobPod returns the pod of the user's file-server Job.
 func (h *harness) jobPod(user string) *unstructured.Unstructured {
 	h.t.Helper()
@@ -364,6 +376,12 @@ func (f *faults) fail(method, pathSuffix string, status int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.rules = append(f.rules, faultRule{method, pathSuffix, status})
+}
+
+func (f *faults) clear() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rules = nil
 }
 
 func (f *faults) match(req *http.Request) *http.Response {

@@ -23,6 +23,12 @@ var (
 	podsGVR      = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
 	jobsGVR      = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
 	ingressesGVR = schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}
+	servicesGVR  = schema.GroupVersionResource{Version: "v1", Resource: "services"}
+	pvcsGVR      = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
+
+	gafaelfawrIngressesGVR = schema.GroupVersionResource{
+		Group: "gafaelfawr.lsst.io", Version: "v1alpha1", Resource: "gafaelfawringresses",
+	}
 )
 
 // Labels of file-server objects (§3.1) and of a Job's pods.

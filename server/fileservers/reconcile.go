@@ -36,7 +36,9 @@ type observed struct {
 // file server when exactly one pod of it exists and runs and its Ingress
 // has a load-balancer IP. Valid file servers the manager does not know
 // run are adopted (an earlier controller made them); invalid ones are
-// deleted, as are the remains of running file servers whose Job is gone.
+// deleted, as are the remains of running file servers whose Job is gone
+// and file-server GafaelfawrIngresses, Services and PVCs of users without
+// a Job.
 // Users with an operation in progress or finished since the reconcile
 // began are left alone, and every deletion holds the user's mutex.
 // Start runs it once; the manager then runs it every
@@ -49,6 +51,10 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	others, err := m.otherUsers(ctx)
+	if err != nil {
+		return err
+	}
 	var doomed []string
 	seen := map[string]bool{}
 	for _, o := range found {
@@ -57,6 +63,12 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 			m.adopt(o, start)
 		} else {
 			doomed = append(doomed, o.user)
+		}
+	}
+	for _, user := range others {
+		if !seen[user] {
+			seen[user] = true
+			doomed = append(doomed, user)
 		}
 	}
 	for _, rec := range m.allRecords() {
@@ -112,6 +124,26 @@ func (m *Manager) observeAll(ctx context.Context) ([]observed, error) {
 	}
 	slices.SortFunc(out, func(a, b observed) int { return strings.Compare(a.user, b.user) })
 	return out, nil
+}
+
+// otherUsers returns the users of the file-server GafaelfawrIngresses,
+// Services and PVCs: with no Job, they are the remains of a file server
+// (a creation that failed before its Job and whose cleanup failed too).
+func (m *Manager) otherUsers(ctx context.Context) ([]string, error) {
+	var users []string
+	for _, gvr := range []schema.GroupVersionResource{gafaelfawrIngressesGVR, servicesGVR, pvcsGVR} {
+		l, err := m.list(ctx, gvr, fileserverSelector)
+		if err != nil {
+			return nil, err
+		}
+		for _, obj := range l.Items {
+			if user := obj.GetLabels()[LabelUser]; user != "" {
+				users = append(users, user)
+			}
+		}
+	}
+	slices.Sort(users)
+	return slices.Compact(users), nil
 }
 
 // valid reports whether a Job makes a working file server: it is not being
