@@ -108,6 +108,7 @@ func (m *Manager) create(life context.Context, rec *record, user *nublado.User) 
 // createObjects renders and applies the file server's objects, replacing
 // an existing Job, and waits until it is ready.
 func (m *Manager) createObjects(ctx context.Context, rec *record, user *nublado.User) (types.UID, bool, error) {
+	start := time.Now()
 	in, err := m.cfg.FileserverInput(m.o.env, *user)
 	if err != nil {
 		return "", false, err
@@ -125,9 +126,12 @@ func (m *Manager) createObjects(ctx context.Context, rec *record, user *nublado.
 	if err != nil {
 		return "", true, err
 	}
+	log := m.log.WithField(FieldUser, user.Username)
+	log.WithField(FieldDuration, time.Since(start).Milliseconds()).Debug("File server objects applied")
 	if err := m.waitIngress(ctx, rec); err != nil {
 		return "", true, err
 	}
+	log.WithField(FieldDuration, time.Since(start).Milliseconds()).Debug("File server Ingress ready")
 	return job, true, m.waitPod(ctx, rec, job)
 }
 

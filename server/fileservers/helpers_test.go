@@ -550,3 +550,18 @@ func subsetDiff(want, got any, path string) string {
 	}
 	return ""
 }
+
+// durations returns the duration_ms of the log lines with message msg.
+func (b *syncBuffer) durations(msg string) []time.Duration {
+	var out []time.Duration
+	for _, line := range strings.Split(b.String(), "\n") {
+		var entry struct {
+			Msg      string  `json:"msg"`
+			Duration float64 `json:"duration_ms"`
+		}
+		if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == msg {
+			out = append(out, time.Duration(entry.Duration*float64(time.Millisecond)))
+		}
+	}
+	return out
+}
