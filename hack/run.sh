@@ -116,7 +116,14 @@ Delete it:
 
   curl -i -X DELETE $base/nublado/spawner/v1/labs/rachel
 
+Start rachel's file server (blocks until ready), list, delete it:
+
+  curl -i $base/files -H 'X-Auth-Request-User: rachel' -H 'X-Auth-Request-Token: rachel'
+  curl $base/nublado/fileserver/v1/users
+  curl -i -X DELETE $base/nublado/fileserver/v1/users/rachel
+
 More: the lab form  curl $base/nublado/spawner/v1/lab-form/rachel -H 'X-Auth-Request-User: rachel' -H 'X-Auth-Request-Token: rachel'
+      fsadmin        curl -X POST $base/nublado/fsadmin/v1/service -H 'Content-Type: application/json' -d '{"start": true}'
       images         curl $base/nublado/spawner/v1/images
       prepuller      curl $base/nublado/spawner/v1/prepulls
       logs           tail -f $logs/nublado.log
