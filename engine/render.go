@@ -26,7 +26,7 @@ func (c *compiled) render(name string, input any) ([]*unstructured.Unstructured,
 			return nil, err
 		}
 	}
-	list, err := export(objs)
+	list, err := c.exporter.export(name, objs)
 	if err != nil {
 		return nil, newRenderError(name, "", err, objs)
 	}
