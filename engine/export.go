@@ -135,6 +135,9 @@ func (r *exportRun) exportShared(v cue.Value, k cue.Kind) (any, error) {
 // exportComposite converts a struct or a list.
 func (r *exportRun) exportComposite(v cue.Value, k cue.Kind) (any, error) {
 	v, _ = v.Default()
+	if expCount != nil {
+		expCount(v, k)
+	}
 	if k == cue.ListKind {
 		it, err := v.List()
 		if err != nil {
@@ -165,34 +168,42 @@ func (r *exportRun) exportComposite(v cue.Value, k cue.Kind) (any, error) {
 	return m, nil
 }
 
-var noRef = &refInfo{}
-
 // ref classifies v.
-func (e *exporter) ref(v cue.Value) *refInfo {
+func (e *exporter) ref(v cue.Value) refInfo {
 	// Source is cheap and is v's only conjunct if it has one; ReferencePath
-	// builds an evaluation context, so it runs once per source.
+	// builds an evaluation context, so it runs once per source unless the
+	// reference has an index.
 	src := v.Source()
 	expr := src
 	if f, ok := src.(*ast.Field); ok {
 		expr = f.Value
 	}
-	if !isPlainReference(expr) {
-		return noRef
+	plain, indexed := isPlainReference(expr)
+	if !plain {
+		return refInfo{}
 	}
-	if info, ok := e.refs.Load(src); ok {
-		return info.(*refInfo)
+	if x, ok := e.refs.Load(src); ok {
+		info := x.(*refInfo)
+		if !indexed || info.kind == refNone {
+			return *info
+		}
+		// The kind of reference does not depend on the index, its path does.
+		if root, p := v.ReferencePath(); root.Exists() {
+			return refInfo{kind: info.kind, template: info.template, key: p.String()}
+		}
+		return refInfo{}
 	}
-	info := noRef
+	info := refInfo{}
 	if root, p := v.ReferencePath(); root.Exists() {
 		sels := p.Selectors()
 		switch {
 		case len(sels) >= 1 && e.hidden(sels[0]):
-			info = &refInfo{kind: refStatic, key: p.String()}
+			info = refInfo{kind: refStatic, key: p.String()}
 		case len(sels) >= 2 && sels[0].LabelType() == cue.StringLabel && e.hidden(sels[1]):
-			info = &refInfo{kind: refPerRender, template: sels[0].Unquoted(), key: p.String()}
+			info = refInfo{kind: refPerRender, template: sels[0].Unquoted(), key: p.String()}
 		}
 	}
-	e.refs.Store(src, info)
+	e.refs.Store(src, &info)
 	return info
 }
 
@@ -202,16 +213,20 @@ func (e *exporter) hidden(sel cue.Selector) bool {
 }
 
 // isPlainReference reports whether x is an identifier followed by field
-// selectors, which resolves to the same field wherever it is evaluated.
-func isPlainReference(x ast.Node) bool {
+// selectors and indexes, and whether it has an index. The kind of value such
+// a reference resolves to does not depend on where it is evaluated; without
+// an index, neither does the value.
+func isPlainReference(x ast.Node) (plain, indexed bool) {
 	for {
 		switch y := x.(type) {
 		case *ast.Ident:
-			return true
+			return true, indexed
 		case *ast.SelectorExpr:
 			x = y.X
+		case *ast.IndexExpr:
+			x, indexed = y.X, true
 		default:
-			return false
+			return false, false
 		}
 	}
 }
@@ -235,3 +250,5 @@ func deepCopy(x any) any {
 		return x
 	}
 }
+
+var expCount func(v cue.Value, k cue.Kind)
