@@ -3,28 +3,37 @@ package engine
 import (
 	"encoding/base64"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/literal"
+	"cuelang.org/go/cue/token"
 )
 
 // exporter converts the rendered objects, concrete CUE values, into the Go
 // values of unstructured JSON: map[string]any, []any, string, int64,
-// float64, bool and nil. Bytes become base64 strings, as in JSON. It
-// replaces MarshalJSON followed by a JSON decode, which costs twice as much.
+// float64, bool and nil. Bytes become base64 strings, as in JSON.
 //
-// Walking a value through the cue.Value API costs microseconds per field,
-// so the exporter walks shared values once (see the package documentation,
-// "Static parts"). A struct or list whose value is exactly a plain reference
-// (a name followed by field selectors) to
-//   - a hidden top-level field of the templates package (_labStatic.mounts)
-//     is exported once per Renderer: it lies outside every template, so no
-//     input can change it;
-//   - a hidden field of the template being rendered (lab._resources) is
-//     exported once per render.
+// Walking a value through the cue.Value API costs microseconds per field
+// (Value.Fields sorts the fields topologically; every LookupPath, Fields and
+// List builds an evaluation context), so the exporter avoids it where the
+// templates' source tells it the answer (see the package documentation,
+// "Export"):
 //
-// Every later occurrence is a copy, so that callers may modify the objects.
+//   - A struct or list whose value is exactly a plain reference (a name
+//     followed by selectors) to a hidden top-level field of the templates
+//     package (_labStatic.mounts) is exported once per Renderer: it lies
+//     outside every template, so no input can change it. One to a hidden
+//     field of the template being rendered (lab._resources) is exported once
+//     per render. Every later occurrence is a copy, so that callers may
+//     modify the objects.
+//   - A struct whose only conjunct is a struct literal that declares its
+//     fields plainly (see structPlan) has exactly these fields: their names,
+//     constant values and references come from the literal, and only the
+//     other fields are looked up.
 type exporter struct {
 	// pkgPath qualifies the hidden fields of the templates package.
 	pkgPath string
@@ -35,6 +44,9 @@ type exporter struct {
 	// static maps the path of a hidden top-level field (string) to its
 	// exported value (any), never modified once stored.
 	static sync.Map
+	// plans maps an *ast.StructLit to its *structPlan, nil if the literal
+	// does not qualify.
+	plans sync.Map
 }
 
 // refKind classifies a plain reference.
@@ -74,7 +86,11 @@ func (r *exportRun) export(v cue.Value) (any, error) {
 	if k == cue.BottomKind {
 		// A disjunction with a default, or an error.
 		v, _ = v.Default()
-		k = v.Kind()
+		switch k = v.Kind(); k {
+		case cue.StructKind, cue.ListKind:
+			// The default is not what Source and ReferencePath describe.
+			return r.exportComposite(v, k, nil)
+		}
 	}
 	switch k {
 	case cue.StructKind, cue.ListKind:
@@ -102,42 +118,55 @@ func (r *exportRun) export(v cue.Value) (any, error) {
 
 // exportShared converts a struct or a list, once if it is shared.
 func (r *exportRun) exportShared(v cue.Value, k cue.Kind) (any, error) {
-	ref := r.e.ref(v)
+	// Source is the source of v's only conjunct if it has exactly one; for
+	// a struct it is nil otherwise.
+	src := v.Source()
+	ref := r.e.ref(v, src)
+	if x, ok := r.cached(ref); ok {
+		return x, nil
+	}
+	x, err := r.exportComposite(v, k, src)
+	if err != nil {
+		return nil, err
+	}
+	return r.cache(ref, x), nil
+}
+
+// cached returns a copy of the exported value of a shared reference, if
+// this render or Renderer has exported it already.
+func (r *exportRun) cached(ref refInfo) (any, bool) {
 	switch {
 	case ref.kind == refStatic:
 		if x, ok := r.e.static.Load(ref.key); ok {
-			return deepCopy(x), nil
+			return deepCopy(x), true
 		}
-		x, err := r.exportComposite(v, k)
-		if err != nil {
-			return nil, err
-		}
-		r.e.static.Store(ref.key, x)
-		return deepCopy(x), nil
 	case ref.kind == refPerRender && ref.template == r.template:
 		if x, ok := r.memo[ref.key]; ok {
-			return deepCopy(x), nil
+			return deepCopy(x), true
 		}
-		x, err := r.exportComposite(v, k)
-		if err != nil {
-			return nil, err
-		}
+	}
+	return nil, false
+}
+
+// cache records the exported value x of a shared reference and returns the
+// value to use.
+func (r *exportRun) cache(ref refInfo, x any) any {
+	switch {
+	case ref.kind == refStatic:
+		r.e.static.Store(ref.key, x)
+		return deepCopy(x)
+	case ref.kind == refPerRender && ref.template == r.template:
 		if r.memo == nil {
 			r.memo = map[string]any{}
 		}
 		r.memo[ref.key] = x
-		return x, nil
-	default:
-		return r.exportComposite(v, k)
 	}
+	return x
 }
 
-// exportComposite converts a struct or a list.
-func (r *exportRun) exportComposite(v cue.Value, k cue.Kind) (any, error) {
-	v, _ = v.Default()
-	if expCount != nil {
-		expCount(v, k)
-	}
+// exportComposite converts a struct or a list. src is the source of v's only
+// conjunct, or nil.
+func (r *exportRun) exportComposite(v cue.Value, k cue.Kind, src ast.Node) (any, error) {
 	if k == cue.ListKind {
 		it, err := v.List()
 		if err != nil {
@@ -152,6 +181,17 @@ func (r *exportRun) exportComposite(v cue.Value, k cue.Kind) (any, error) {
 			l = append(l, x)
 		}
 		return l, nil
+	}
+	if src != nil {
+		// A shared value (x: _labStatic.y) has the shared vertex as its
+		// default; that vertex's only conjunct is the literal, if any.
+		d, _ := v.Default()
+		if plan := r.e.plan(d.Source()); plan != nil {
+			return r.exportPlan(d, plan)
+		}
+	}
+	if expFields != nil {
+		expFields(v)
 	}
 	it, err := v.Fields()
 	if err != nil {
@@ -168,12 +208,155 @@ func (r *exportRun) exportComposite(v cue.Value, k cue.Kind) (any, error) {
 	return m, nil
 }
 
-// ref classifies v.
-func (e *exporter) ref(v cue.Value) refInfo {
-	// Source is cheap and is v's only conjunct if it has one; ReferencePath
-	// builds an evaluation context, so it runs once per source unless the
-	// reference has an index.
-	src := v.Source()
+// exportPlan converts the struct v, whose only conjunct is the literal of
+// plan, or, for a nested plan, the struct at the plan's path in v.
+func (r *exportRun) exportPlan(v cue.Value, plan *structPlan) (map[string]any, error) {
+	m := make(map[string]any, len(plan.fields))
+	for i := range plan.fields {
+		f := &plan.fields[i]
+		switch {
+		case f.isConst:
+			m[f.name] = f.value
+			continue
+		case f.nested != nil:
+			x, err := r.exportPlan(v, f.nested)
+			if err != nil {
+				return nil, err
+			}
+			m[f.name] = x
+			continue
+		case f.isRef:
+			if info, ok := r.e.refs.Load(f.decl); ok {
+				if x, ok := r.cached(*info.(*refInfo)); ok {
+					m[f.name] = x
+					continue
+				}
+			}
+		}
+		x, err := r.export(v.LookupPath(f.path))
+		if err != nil {
+			return nil, err
+		}
+		m[f.name] = x
+	}
+	return m, nil
+}
+
+// structPlan is what the source says about a struct whose only conjunct is
+// a struct literal whose elements are all fields with a name for a label
+// (no embedding, comprehension, pattern, optional or required field, or
+// label computed at evaluation time), each name declared once. Such a
+// struct has exactly the regular fields the literal declares, and each
+// field's only conjunct is its declaration: a constant is the field's
+// value, a plain reference is the field's value, and a literal of the same
+// kind describes the field's struct.
+type structPlan struct {
+	fields []planField
+}
+
+// planField is a regular field of a structPlan.
+type planField struct {
+	name string
+	// path is the field's path from the value the top-level plan describes.
+	path cue.Path
+	// decl is the field's declaration.
+	decl *ast.Field
+	// isConst says the field's value is the constant value.
+	isConst bool
+	value   any
+	// isRef says the field's value is a plain reference without an index.
+	isRef bool
+	// nested describes the field's struct value.
+	nested *structPlan
+}
+
+// plan returns the structPlan of src (an *ast.StructLit or an *ast.Field
+// with one as its value), or nil.
+func (e *exporter) plan(src ast.Node) *structPlan {
+	if f, ok := src.(*ast.Field); ok {
+		src = f.Value
+	}
+	lit, ok := src.(*ast.StructLit)
+	if !ok {
+		return nil
+	}
+	if x, ok := e.plans.Load(lit); ok {
+		return x.(*structPlan)
+	}
+	plan := buildPlan(lit, nil)
+	e.plans.Store(lit, plan)
+	return plan
+}
+
+// buildPlan returns the plan of lit, whose struct is at prefix, or nil if lit
+// does not qualify.
+func buildPlan(lit *ast.StructLit, prefix []cue.Selector) *structPlan {
+	plan := &structPlan{}
+	seen := map[string]bool{}
+	for _, d := range lit.Elts {
+		switch d := d.(type) {
+		case *ast.Field:
+			name, isIdent, err := ast.LabelName(d.Label)
+			if err != nil || d.Constraint != token.ILLEGAL || seen[name] {
+				return nil
+			}
+			seen[name] = true
+			if isIdent && (strings.HasPrefix(name, "_") || strings.HasPrefix(name, "#")) {
+				continue // hidden field or definition
+			}
+			sels := append(append([]cue.Selector(nil), prefix...), cue.Str(name))
+			f := planField{name: name, path: cue.MakePath(sels...), decl: d}
+			f.value, f.isConst = constant(d.Value)
+			if !f.isConst {
+				if sub, ok := d.Value.(*ast.StructLit); ok {
+					f.nested = buildPlan(sub, sels)
+				} else if plain, indexed := isPlainReference(d.Value); plain && !indexed {
+					f.isRef = true
+				}
+			}
+			plan.fields = append(plan.fields, f)
+		case *ast.LetClause, *ast.CommentGroup, *ast.Attribute:
+		default:
+			return nil
+		}
+	}
+	return plan
+}
+
+// constant returns the value of x if it is a double-quoted string, a
+// decimal integer, a boolean or null literal.
+func constant(x ast.Expr) (any, bool) {
+	lit, ok := x.(*ast.BasicLit)
+	if !ok {
+		return nil, false
+	}
+	switch lit.Kind {
+	case token.STRING:
+		if !strings.HasPrefix(lit.Value, `"`) {
+			return nil, false // bytes or raw string
+		}
+		s, err := literal.Unquote(lit.Value)
+		return s, err == nil
+	case token.INT:
+		for _, c := range lit.Value {
+			if c < '0' || c > '9' {
+				return nil, false // 0x10, 1_000, 1Ki, ...
+			}
+		}
+		n, err := strconv.ParseInt(lit.Value, 10, 64)
+		return n, err == nil
+	case token.TRUE, token.FALSE:
+		return lit.Kind == token.TRUE, true
+	case token.NULL:
+		return nil, true
+	}
+	return nil, false
+}
+
+// ref classifies v, whose source is src.
+func (e *exporter) ref(v cue.Value, src ast.Node) refInfo {
+	// ReferencePath builds an evaluation context, so it runs once per source
+	// unless the reference has an index.
 	expr := src
 	if f, ok := src.(*ast.Field); ok {
 		expr = f.Value
@@ -251,4 +434,4 @@ func deepCopy(x any) any {
 	}
 }
 
-var expCount func(v cue.Value, k cue.Kind)
+var expFields func(v cue.Value)
