@@ -233,7 +233,11 @@ func (r *exportRun) exportPlan(v cue.Value, plan *structPlan) (map[string]any, e
 				}
 			}
 		}
-		x, err := r.export(v.LookupPath(f.path))
+		fv := v.LookupPath(f.path)
+		if f.optional && !fv.Exists() {
+			continue
+		}
+		x, err := r.export(fv)
 		if err != nil {
 			return nil, err
 		}
@@ -243,13 +247,15 @@ func (r *exportRun) exportPlan(v cue.Value, plan *structPlan) (map[string]any, e
 }
 
 // structPlan is what the source says about a struct whose only conjunct is
-// a struct literal whose elements are all fields with a name for a label
-// (no embedding, comprehension, pattern, optional or required field, or
-// label computed at evaluation time), each name declared once. Such a
-// struct has exactly the regular fields the literal declares, and each
-// field's only conjunct is its declaration: a constant is the field's
-// value, a plain reference is the field's value, and a literal of the same
-// kind describes the field's struct.
+// a struct literal whose elements are fields with a name for a label (no
+// embedding, pattern, optional or required field, or label computed at
+// evaluation time), each name declared once, and comprehensions whose
+// bodies declare such fields, none of them declared by the literal. Such a
+// struct has exactly the regular fields the literal declares and those the
+// comprehensions yield. Each declared field's only conjunct is its
+// declaration: a constant is the field's value, a plain reference is the
+// field's value, and a literal of the same kind describes the field's
+// struct.
 type structPlan struct {
 	fields []planField
 }
@@ -268,6 +274,9 @@ type planField struct {
 	isRef bool
 	// nested describes the field's struct value.
 	nested *structPlan
+	// optional says the field is yielded by a comprehension: it is looked
+	// up and left out if it does not exist.
+	optional bool
 }
 
 // plan returns the structPlan of src (an *ast.StructLit or an *ast.Field
@@ -292,35 +301,88 @@ func (e *exporter) plan(src ast.Node) *structPlan {
 // does not qualify.
 func buildPlan(lit *ast.StructLit, prefix []cue.Selector) *structPlan {
 	plan := &structPlan{}
-	seen := map[string]bool{}
+	declared := map[string]bool{}
+	yielded := map[string]bool{}
 	for _, d := range lit.Elts {
 		switch d := d.(type) {
 		case *ast.Field:
-			name, isIdent, err := ast.LabelName(d.Label)
-			if err != nil || d.Constraint != token.ILLEGAL || seen[name] {
+			name, isIdent, ok := plainLabel(d)
+			if !ok || declared[name] {
 				return nil
 			}
-			seen[name] = true
-			if isIdent && (strings.HasPrefix(name, "_") || strings.HasPrefix(name, "#")) {
-				continue // hidden field or definition
+			declared[name] = true
+			if !isIdent || !strings.HasPrefix(name, "_") && !strings.HasPrefix(name, "#") {
+				plan.fields = append(plan.fields, newPlanField(d, name, prefix))
 			}
-			sels := append(append([]cue.Selector(nil), prefix...), cue.Str(name))
-			f := planField{name: name, path: cue.MakePath(sels...), decl: d}
-			f.value, f.isConst = constant(d.Value)
-			if !f.isConst {
-				if sub, ok := d.Value.(*ast.StructLit); ok {
-					f.nested = buildPlan(sub, sels)
-				} else if plain, indexed := isPlainReference(d.Value); plain && !indexed {
-					f.isRef = true
+		case *ast.Comprehension:
+			// Its fields may or may not exist: they are looked up.
+			body, ok := d.Value.(*ast.StructLit)
+			if !ok {
+				return nil
+			}
+			for _, d := range body.Elts {
+				f, ok := d.(*ast.Field)
+				if !ok {
+					if !ignorable(d) {
+						return nil
+					}
+					continue
 				}
+				name, isIdent, ok := plainLabel(f)
+				if !ok {
+					return nil
+				}
+				if yielded[name] || isIdent && (strings.HasPrefix(name, "_") || strings.HasPrefix(name, "#")) {
+					continue
+				}
+				yielded[name] = true
+				sels := append(append([]cue.Selector(nil), prefix...), cue.Str(name))
+				plan.fields = append(plan.fields, planField{name: name, path: cue.MakePath(sels...), optional: true})
 			}
-			plan.fields = append(plan.fields, f)
-		case *ast.LetClause, *ast.CommentGroup, *ast.Attribute:
 		default:
+			if !ignorable(d) {
+				return nil
+			}
+		}
+	}
+	// A field both declared and yielded has several conjuncts.
+	for name := range yielded {
+		if declared[name] {
 			return nil
 		}
 	}
 	return plan
+}
+
+// newPlanField returns the plan of the field d of a qualifying literal.
+func newPlanField(d *ast.Field, name string, prefix []cue.Selector) planField {
+	sels := append(append([]cue.Selector(nil), prefix...), cue.Str(name))
+	f := planField{name: name, path: cue.MakePath(sels...), decl: d}
+	f.value, f.isConst = constant(d.Value)
+	if !f.isConst {
+		if sub, ok := d.Value.(*ast.StructLit); ok {
+			f.nested = buildPlan(sub, sels)
+		} else if n, indexed := plainReference(d.Value); n >= 0 && !indexed {
+			f.isRef = true
+		}
+	}
+	return f
+}
+
+// plainLabel returns the name of a field with a name for a label and no
+// constraint marker, and whether it is an identifier.
+func plainLabel(d *ast.Field) (name string, isIdent, ok bool) {
+	name, isIdent, err := ast.LabelName(d.Label)
+	return name, isIdent, err == nil && d.Constraint == token.ILLEGAL
+}
+
+// ignorable reports whether d declares no field.
+func ignorable(d ast.Decl) bool {
+	switch d.(type) {
+	case *ast.LetClause, *ast.CommentGroup, *ast.Attribute:
+		return true
+	}
+	return false
 }
 
 // constant returns the value of x if it is a double-quoted string, a
@@ -361,8 +423,8 @@ func (e *exporter) ref(v cue.Value, src ast.Node) refInfo {
 	if f, ok := src.(*ast.Field); ok {
 		expr = f.Value
 	}
-	plain, indexed := isPlainReference(expr)
-	if !plain {
+	selectors, indexed := plainReference(expr)
+	if selectors < 0 {
 		return refInfo{}
 	}
 	if x, ok := e.refs.Load(src); ok {
@@ -378,11 +440,17 @@ func (e *exporter) ref(v cue.Value, src ast.Node) refInfo {
 	}
 	info := refInfo{}
 	if root, p := v.ReferencePath(); root.Exists() {
+		// The path is that of the struct the identifier was found in (its
+		// scope), the identifier and the selectors. Only a scope that is
+		// the package or a template is evaluated once per render: a struct
+		// in a template may be evaluated several times (a comprehension's
+		// body, a definition used twice), and the path of the identifier
+		// found in it would depend on where.
 		sels := p.Selectors()
-		switch {
-		case len(sels) >= 1 && e.hidden(sels[0]):
+		switch scope := len(sels) - 1 - selectors; {
+		case scope == 0 && e.hidden(sels[0]):
 			info = refInfo{kind: refStatic, key: p.String()}
-		case len(sels) >= 2 && sels[0].LabelType() == cue.StringLabel && e.hidden(sels[1]):
+		case scope == 1 && sels[0].LabelType() == cue.StringLabel && e.hidden(sels[1]):
 			info = refInfo{kind: refPerRender, template: sels[0].Unquoted(), key: p.String()}
 		}
 	}
@@ -395,21 +463,22 @@ func (e *exporter) hidden(sel cue.Selector) bool {
 	return sel.LabelType() == cue.HiddenLabel && sel.PkgPath() == e.pkgPath
 }
 
-// isPlainReference reports whether x is an identifier followed by field
-// selectors and indexes, and whether it has an index. The kind of value such
-// a reference resolves to does not depend on where it is evaluated; without
-// an index, neither does the value.
-func isPlainReference(x ast.Node) (plain, indexed bool) {
+// plainReference returns the number of selectors and indexes following the
+// identifier if x is an identifier followed by field selectors and indexes,
+// -1 otherwise, and whether there is an index. The kind of value such a
+// reference resolves to does not depend on where it is evaluated; without
+// an index, neither does its path.
+func plainReference(x ast.Node) (selectors int, indexed bool) {
 	for {
 		switch y := x.(type) {
 		case *ast.Ident:
-			return true, indexed
+			return selectors, indexed
 		case *ast.SelectorExpr:
-			x = y.X
+			x, selectors = y.X, selectors+1
 		case *ast.IndexExpr:
-			x, indexed = y.X, true
+			x, selectors, indexed = y.X, selectors+1, true
 		default:
-			return false, false
+			return -1, false
 		}
 	}
 }
