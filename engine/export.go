@@ -28,8 +28,10 @@ import (
 //     package (_labStatic.mounts) is exported once per Renderer: it lies
 //     outside every template, so no input can change it. One to a hidden
 //     field of the template being rendered (lab._resources) is exported once
-//     per render. Every later occurrence is a copy, so that callers may
-//     modify the objects.
+//     per render, and so is one to a field of that template (input.user).
+//     Every later occurrence is a copy, so that callers may modify the
+//     objects. A reference to a scalar in a struct literal (see below) is
+//     cached the same way.
 //   - A struct whose only conjunct is a struct literal that declares its
 //     fields plainly (see structPlan) has exactly these fields: their names,
 //     constant values and references come from the literal, and only the
@@ -232,6 +234,23 @@ func (r *exportRun) exportPlan(v cue.Value, plan *structPlan) (map[string]any, e
 					continue
 				}
 			}
+			// A reference to a scalar is cached too (a composite is cached
+			// by export).
+			fv := v.LookupPath(f.path)
+			if k := fv.Kind(); k != cue.StructKind && k != cue.ListKind && k != cue.BottomKind {
+				x, err := r.export(fv)
+				if err != nil {
+					return nil, err
+				}
+				m[f.name] = r.cache(r.e.ref(fv, f.decl), x)
+				continue
+			}
+			x, err := r.export(fv)
+			if err != nil {
+				return nil, err
+			}
+			m[f.name] = x
+			continue
 		}
 		fv := v.LookupPath(f.path)
 		if f.optional && !fv.Exists() {
@@ -450,7 +469,7 @@ func (e *exporter) ref(v cue.Value, src ast.Node) refInfo {
 		switch scope := len(sels) - 1 - selectors; {
 		case scope == 0 && e.hidden(sels[0]):
 			info = refInfo{kind: refStatic, key: p.String()}
-		case scope == 1 && sels[0].LabelType() == cue.StringLabel && e.hidden(sels[1]):
+		case scope == 1 && sels[0].LabelType() == cue.StringLabel:
 			info = refInfo{kind: refPerRender, template: sels[0].Unquoted(), key: p.String()}
 		}
 	}
