@@ -35,6 +35,14 @@ const (
 	CodeDeleteFailed           ErrorCode = "delete_failed"
 	CodeFileServerCreateFailed ErrorCode = "file_server_create_failed"
 	CodeFileServerDeleteFailed ErrorCode = "file_server_delete_failed"
+	// CodeValueError is FastAPI's type of a failed custom validator (422),
+	// used for a lab request whose env lacks JUPYTERHUB_SERVICE_PREFIX when
+	// the check happens outside the body parser.
+	CodeValueError ErrorCode = "value_error"
+	// CodeMissingSecret (500) is a Secret or Secret key that lab.secrets or
+	// lab.pullSecret names but the controller's namespace lacks; the
+	// original fails the spawn with the same message.
+	CodeMissingSecret ErrorCode = "missing_secret"
 )
 
 // Error is an error a client of the controller sees: a code, the exact

@@ -1,5 +1,7 @@
 package nublado
 
+import "encoding/json"
+
 // This file holds the lab vocabulary shared by the render engine, the lab
 // manager and the HTTP server. JSON tags follow the spawner API of
 // ../shared/spec/controller.md §1.3 (snake_case, nulls included).
@@ -144,4 +146,16 @@ type CreateRequest struct {
 	ResetUserEnv bool
 	Image        ImageRequest
 	Env          map[string]string
+}
+
+// UnmarshalJSON decodes a notebook quota as Gafaelfawr sends it: a missing
+// spawn key means spawning is allowed.
+func (q *NotebookQuota) UnmarshalJSON(data []byte) error {
+	type wire NotebookQuota
+	w := wire{Spawn: true}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	*q = NotebookQuota(w)
+	return nil
 }

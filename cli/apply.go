@@ -54,6 +54,15 @@ unchanged or recreated.`,
 		"delete and recreate pods and jobs whose spec cannot be changed in place")
 	cmd.PersistentFlags().BoolVar(&f.wait, "wait", false, "wait until the objects are ready (kstatus)")
 	cmd.Flags().StringVarP(&f.file, "filename", "f", "", `file of objects to apply, "-" for stdin`)
+	cmd.AddCommand(newCmdLab(labCommand{
+		short: "Render a user's lab and apply it",
+		long: `lab renders a user's lab exactly as "nublado render lab" does and applies the
+objects as "nublado apply" does.`,
+		example: `  nublado apply lab --config config.yaml --user rachel.json --spec create.json \
+      --secrets secrets.json --token "$TOKEN" --kubeconfig ~/.kube/config --wait`,
+		run:      f.run,
+		badInput: ExitFailure,
+	}))
 	return cmd
 }
 

@@ -47,6 +47,15 @@ values masked. It exits 0 when nothing would change, 1 when something would, and
 	}
 	f.kube.register(cmd)
 	cmd.Flags().StringVarP(&f.file, "filename", "f", "", `file of objects to diff, "-" for stdin`)
+	cmd.AddCommand(newCmdLab(labCommand{
+		short: "Render a user's lab and show what applying it would change",
+		long: `lab renders a user's lab exactly as "nublado render lab" does and diffs the
+objects as "nublado diff" does. Bad input exits 2, like any failed diff.`,
+		example: `  nublado diff lab --config config.yaml --user rachel.json --spec create.json \
+      --secrets secrets.json --kubeconfig ~/.kube/config`,
+		run:      f.run,
+		badInput: exitDiffTrouble,
+	}))
 	return cmd
 }
 

@@ -47,9 +47,10 @@ the init-container provisioners of every lab (inithome, landingpage, startup).`,
 		NewCmdPurger(log),
 		NewCmdInithome(log),
 		NewCmdLandingpage(log),
-		NewCmdImages(),
+		NewCmdRender(),
 		NewCmdApply(),
 		NewCmdDiff(),
+		NewCmdImages(log),
 	)
 	return root
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nublado-go/nublado/images/imagestest"
 )
 
 // benchTags returns n distinct tags in the proportions of a real RSP
@@ -125,16 +127,16 @@ func BenchmarkImageCollection(b *testing.B) {
 // BenchmarkDockerRefresh refreshes from the in-memory registry holding
 // 2,000 tags listed in pages of 100.
 func BenchmarkDockerRefresh(b *testing.B) {
-	m, _ := newMemRegistry(b, map[string]string{"w_2077_46": "sha256:1"}, 100)
+	reg, _ := newMemRegistry(b, map[string]string{"w_2077_46": "sha256:1"}, imagestest.PageSize(100))
 	img, err := random.Image(64, 1)
 	require.NoError(b, err)
 	tags := benchTags(1999)
 	for _, t := range tags {
-		ref, err := name.NewTag(m.host+"/"+testRepo+":"+t, name.Insecure)
+		ref, err := name.NewTag(reg.Host+"/"+testRepo+":"+t, name.Insecure)
 		require.NoError(b, err)
 		require.NoError(b, remote.Tag(ref, img))
 	}
-	src := NewDockerSource(m.client(b), DefaultSettings(), 0)
+	src := NewDockerSource(memClient(b, reg), DefaultSettings(), 0)
 	b.ReportAllocs()
 	for b.Loop() {
 		c, err := src.Refresh(context.Background())

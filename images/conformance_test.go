@@ -6,9 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"html"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,15 +16,12 @@ import (
 	"time"
 
 	"cloud.google.com/go/artifactregistry/apiv1/artifactregistrypb"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"sigs.k8s.io/yaml"
+
+	"github.com/nublado-go/nublado/images/imagestest"
 )
 
 // conformance returns the path of a file of Nublado's reference data,
@@ -174,28 +169,10 @@ type hostRegistry struct {
 
 func newHostRegistry(t *testing.T, host, repo string, fixture map[string]string) *hostRegistry {
 	t.Helper()
-	srv := httptest.NewServer(registry.New(registry.Logger(nilLogger())))
-	t.Cleanup(srv.Close)
-	addr := srv.Listener.Addr().String()
-	tr := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, network, addr)
-	}}
-	h := &hostRegistry{transport: tr, back: map[string]string{}, fwd: map[string]string{}}
-	images := map[string]v1.Image{}
-	for tag, fake := range fixture {
-		img, ok := images[fake]
-		if !ok {
-			var err error
-			img, err = random.Image(64, 1)
-			require.NoError(t, err)
-			images[fake] = img
-			d, err := img.Digest()
-			require.NoError(t, err)
-			h.back[d.String()], h.fwd[fake] = fake, d.String()
-		}
-		ref, err := name.NewTag(host+"/"+repo+":"+tag, name.Insecure)
-		require.NoError(t, err)
-		require.NoError(t, remote.Write(ref, img, remote.WithTransport(tr)), "pushing %s", ref)
+	reg := imagestest.NewRegistry(t)
+	h := &hostRegistry{transport: reg.Transport(), back: map[string]string{}, fwd: reg.Push(t, host+"/"+repo, fixture)}
+	for fake, real := range h.fwd {
+		h.back[real] = fake
 	}
 	return h
 }
@@ -312,19 +289,8 @@ func TestConformanceDockerCycle(t *testing.T) {
 
 func garFixture(t *testing.T, rel string) []*artifactregistrypb.DockerImage {
 	t.Helper()
-	var raw []struct {
-		Name           string   `json:"name"`
-		URI            string   `json:"uri"`
-		Tags           []string `json:"tags"`
-		ImageSizeBytes int64    `json:"image_size_bytes"`
-		MediaType      string   `json:"media_type"`
-	}
-	require.NoError(t, json.Unmarshal(readConformance(t, rel), &raw))
-	var out []*artifactregistrypb.DockerImage
-	for _, r := range raw {
-		out = append(out, &artifactregistrypb.DockerImage{Name: r.Name, Uri: r.URI, Tags: r.Tags,
-			ImageSizeBytes: r.ImageSizeBytes, MediaType: r.MediaType})
-	}
+	out, err := imagestest.GARImages(readConformance(t, rel))
+	require.NoError(t, err)
 	return out
 }
 
@@ -337,7 +303,7 @@ func TestConformanceGAR(t *testing.T) {
 	cfg, settings, tols := loadConfig(t, "controller/config/gar.yaml")
 	gc := garConfigOf(cfg)
 	srv, client, attempts := startGAR(t, gc, garFixture(t, "registry/gar.json"), 2)
-	srv.failOn[2] = codes.Unavailable
+	srv.FailOn(2, codes.Unavailable)
 	cat, err := NewGARSource(client, settings).Refresh(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, []int{1}, *attempts, "one injected 503, retried")

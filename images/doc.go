@@ -27,9 +27,12 @@
 // Resolution fails with [*UnknownImageError] (API type unknown_image, HTTP
 // 400) or [*InvalidReferenceError] (invalid_docker_reference, 422, also for
 // references without a "/", decision D2), both carrying the request
-// attribute for the error's loc and the exact API message. Registry
-// failures are [*RegistryError], [*AuthError], [*InvalidURLError] (Docker)
-// or gRPC status errors (GAR), wrapped with context.
+// attribute for the error's loc and the exact API message. Docker registry
+// failures are go-containerregistry's [*transport.Error] (check the status
+// with errors.As and StatusCode), [*AuthError] (wrapping the 401's
+// transport error), [*InvalidURLError] (a refused tag page) and
+// [*ResponseError] (an unusable 200); transport failures are net/http's.
+// GAR failures are gRPC status errors. All are wrapped with context.
 //
 // # Sources
 //
@@ -37,13 +40,24 @@
 // digests only for the prepull set, in parallel; [GARSource] lists every
 // version of the image with digests and sizes, retrying INTERNAL and
 // UNAVAILABLE. Both implement [Source] (Refresh and Digest). The clients
-// ([DockerClient], [GARClient]) also serve `nublado images`: tag listing,
-// manifest deletion and batched version deletion.
+// ([DockerClient], [GARClient]) also serve `nublado images`: both
+// implement [Registry], over which [List], [Delete] and [Prune] run the
+// algorithms of tools §1.10, and [ToolConfig] is that command's config
+// file. The Docker client is built on go-containerregistry: its transport
+// does the authentication handshake (a /v2/ ping, Basic credentials or a
+// Bearer token for the repository scope, refreshed on a 401) and
+// remote.Delete deletes; the tag-list paging and the manifest HEAD are the
+// client's own requests, for the checks and the Accept list the spec pins.
+//
+// Package imagestest runs the registries the tests use: the in-memory
+// Docker registry and a local Artifact Registry gRPC server.
 //
 // Deviations from Nublado 15.1.0, all where it silently lost data: adding a
 // versioned image that unresolved aliases wait for keeps arch-specific
 // images; [ImageCollection.Subtract] subtracts arch-specific digests too; a
 // 401 with a cached Bearer token re-authenticates once (tokens expire)
 // before the credentials count as rejected; equal tags sort by tag string
-// instead of set order; "tags": null lists no tags.
+// instead of set order; "tags": null lists no tags. [Delete] and [Prune]
+// look up every digest before deleting and delete each image once, so two
+// tags of one image no longer make the second HEAD fail with a 404.
 package images

@@ -2,18 +2,21 @@ package images
 
 import (
 	"context"
-	"encoding/json"
+	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
-// AuthError is a registry authentication failure: no credentials for the
-// host, a 401 without a challenge, an unknown challenge, a failed token
-// request, or credentials rejected.
+// AuthError is a registry authentication failure: a 401 without
+// credentials for the host, with credentials the registry rejects, without
+// a challenge or with an unknown one, or a failed Bearer token request.
+// Err is the underlying error, a [*transport.Error] for HTTP failures.
 type AuthError struct {
 	Host   string
 	Reason string
@@ -29,137 +32,105 @@ func (e *AuthError) Error() string {
 
 func (e *AuthError) Unwrap() error { return e.Err }
 
-// do sends a request with the cached Authorization header; on a 401 it
-// authenticates from the challenge and retries once. A 401 right after
-// authenticating means the credentials were rejected.
-func (d *DockerClient) do(ctx context.Context, method, u, accept string) (*http.Response, error) {
-	sent := d.authHeader()
-	resp, err := d.send(ctx, method, u, accept, sent)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		return resp, err
-	}
-	challenge := resp.Header.Get("WWW-Authenticate")
-	drain(resp)
-	header, err := d.authenticate(ctx, sent, challenge)
-	if err != nil {
-		return nil, err
-	}
-	resp, err = d.send(ctx, method, u, accept, header)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		return resp, err
-	}
-	drain(resp)
-	return nil, &AuthError{Host: d.cfg.Registry, Reason: "authentication credentials rejected"}
-}
+// Reasons of an [AuthError]; an unknown challenge scheme has its own,
+// `unknown Docker authentication challenge "{scheme}"`.
+const (
+	AuthNoCredentials = "no Docker API credentials available"
+	AuthRejected      = "authentication credentials rejected"
+	AuthNoChallenge   = "Docker API 401 response contains no challenge"
+	AuthBearerToken   = "requesting bearer token"
+)
 
-func (d *DockerClient) send(ctx context.Context, method, u, accept, auth string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, u, nil)
-	if err != nil {
-		return nil, &RegistryError{Method: method, URL: u, Err: err}
-	}
-	req.Header.Set("Accept", accept)
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	resp, err := d.http.Do(req)
-	if err != nil {
-		return nil, &RegistryError{Method: method, URL: u, Err: err}
-	}
-	return resp, nil
-}
-
-func drain(resp *http.Response) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	resp.Body.Close()
-}
-
-func (d *DockerClient) authHeader() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.auth
-}
-
-// authenticate answers a 401 challenge and caches the new Authorization
-// header. When another request already replaced the header that got the
-// 401 (sent), that one is used instead.
-func (d *DockerClient) authenticate(ctx context.Context, sent, challenge string) (string, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.auth != sent {
-		return d.auth, nil
-	}
-	host := d.cfg.Registry
-	user, pass, ok := d.creds.Lookup(host)
+// authenticator returns the credentials of the configured registry host as
+// a go-containerregistry authenticator (Basic "user:password"), anonymous
+// when there are none.
+func (d *DockerClient) authenticator() authn.Authenticator {
+	user, pass, ok := d.creds.Lookup(d.cfg.Registry)
 	if !ok {
-		return "", &AuthError{Host: host, Reason: "no Docker API credentials available"}
+		return authn.Anonymous
 	}
-	if challenge == "" {
-		return "", &AuthError{Host: host, Reason: "Docker API 401 response contains no challenge"}
-	}
-	scheme, params, _ := strings.Cut(strings.TrimSpace(challenge), " ")
-	switch strings.ToLower(scheme) {
-	case "basic":
-		d.auth = basicAuth(user, pass)
-	case "bearer":
-		token, err := d.bearerToken(ctx, params, user, pass)
-		if err != nil {
-			return "", &AuthError{Host: host, Reason: "requesting bearer token", Err: err}
-		}
-		d.auth = "Bearer " + token
-	default:
-		return "", &AuthError{Host: host, Reason: fmt.Sprintf("unknown Docker authentication challenge %q", scheme)}
-	}
-	return d.auth, nil
+	return authn.FromConfig(authn.AuthConfig{Auth: base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))})
 }
 
-// bearerToken requests a token from the challenge's realm with Basic auth,
-// passing every challenge parameter (realm included) as the query.
-func (d *DockerClient) bearerToken(ctx context.Context, params, user, pass string) (string, error) {
-	values := url.Values{}
-	for _, p := range strings.Split(params, ",") {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok {
-			continue
-		}
-		values.Set(strings.TrimSpace(k), strings.ReplaceAll(strings.TrimSpace(v), `"`, ""))
+// transport returns the authenticated transport of a scope action
+// (transport.PullScope or transport.DeleteScope), doing the handshake on
+// first use. Concurrent callers of a scope wait for one handshake; a
+// failed one is retried by the next call.
+func (d *DockerClient) transport(ctx context.Context, action string) (http.RoundTripper, error) {
+	lt := d.transports[action]
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if lt.rt != nil {
+		return lt.rt, nil
 	}
-	realm, err := url.Parse(values.Get("realm"))
-	if err != nil || realm.Scheme == "" || realm.Host == "" {
-		return "", fmt.Errorf("invalid realm %q", values.Get("realm"))
-	}
-	q := realm.Query()
-	for k, vs := range values {
-		for _, v := range vs {
-			q.Add(k, v)
-		}
-	}
-	realm.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, realm.String(), nil)
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	defer cancel()
+	rt, err := transport.NewWithContext(ctx, d.repo.Registry, d.authenticator(), d.inner, []string{d.repo.Scope(action)})
 	if err != nil {
-		return "", err
+		return nil, d.handshakeError(err)
 	}
-	req.Header.Set("Accept", "application/json")
-	req.SetBasicAuth(user, pass)
-	resp, err := d.http.Do(req)
-	if err != nil {
-		return "", err
+	lt.rt = rt
+	return rt, nil
+}
+
+// handshakeError classifies a failed handshake: a failed ping of the
+// registry's /v2/ is returned as is, anything else (the realm, the token
+// request) is an [*AuthError].
+func (d *DockerClient) handshakeError(err error) error {
+	if u := failedURL(err); u != nil && u.Host == d.host() && u.Path == "/v2/" {
+		return fmt.Errorf("pinging %s: %w", d.host(), err)
 	}
-	defer resp.Body.Close()
-	if err := checkStatus(resp); err != nil {
-		return "", err
+	return &AuthError{Host: d.cfg.Registry, Reason: AuthBearerToken, Err: err}
+}
+
+// requestError classifies a failed round trip: a failure of a request
+// outside the registry API (the token request, when a 401 made the
+// transport refresh its token) is an [*AuthError].
+func (d *DockerClient) requestError(err error) error {
+	if u := failedURL(err); u != nil && (u.Host != d.host() || !strings.HasPrefix(u.Path, "/v2/")) {
+		return &AuthError{Host: d.cfg.Registry, Reason: AuthBearerToken, Err: err}
 	}
-	var body struct {
-		Token       string `json:"token"`
-		AccessToken string `json:"access_token"`
+	return err
+}
+
+// failedURL returns the URL of the request that err is about, if known.
+func failedURL(err error) *url.URL {
+	var terr *transport.Error
+	if errors.As(err, &terr) && terr.Request != nil {
+		return terr.Request.URL
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return "", fmt.Errorf("decoding token response: %w", err)
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		if u, perr := url.Parse(uerr.URL); perr == nil {
+			return u
+		}
 	}
-	if body.Token == "" {
-		body.Token = body.AccessToken
+	return nil
+}
+
+// authError explains a 401 that got through the transport: no
+// credentials, no or an unknown challenge (when the response is known), or
+// credentials rejected. cause is the [*transport.Error] of the 401.
+func (d *DockerClient) authError(resp *http.Response, cause error) error {
+	reason := AuthRejected
+	if _, _, ok := d.creds.Lookup(d.cfg.Registry); !ok {
+		reason = AuthNoCredentials
+	} else if resp != nil {
+		scheme, _, _ := strings.Cut(strings.TrimSpace(resp.Header.Get("WWW-Authenticate")), " ")
+		switch strings.ToLower(scheme) {
+		case "":
+			reason = AuthNoChallenge
+		case "basic", "bearer":
+		default:
+			reason = fmt.Sprintf("unknown Docker authentication challenge %q", scheme)
+		}
 	}
-	if body.Token == "" {
-		return "", errors.New("no token in token response")
-	}
-	return body.Token, nil
+	return &AuthError{Host: d.cfg.Registry, Reason: reason, Err: cause}
+}
+
+// asTransportError returns the [*transport.Error] in err's chain.
+func asTransportError(err error) (*transport.Error, bool) {
+	var terr *transport.Error
+	ok := errors.As(err, &terr)
+	return terr, ok
 }

@@ -158,8 +158,3 @@ func (c *DockerCredentials) Save(path string) error {
 	}
 	return nil
 }
-
-// basicAuth returns the value of a Basic Authorization header.
-func basicAuth(username, password string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password))
-}

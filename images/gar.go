@@ -170,6 +170,26 @@ func (c *GARClient) Digest(ctx context.Context, tag string) (string, error) {
 	return v[strings.LastIndex(v, "/")+1:], nil
 }
 
+// Digests implements [Registry]: it lists the image once and returns the
+// digests of the tags it has; unknown tags are left out.
+func (c *GARClient) Digests(ctx context.Context, tags []string) (map[string]string, error) {
+	imgs, err := c.ListImages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byTag := make(map[string]string, len(imgs))
+	for _, img := range imgs {
+		byTag[img.Tag.Tag] = img.Digest
+	}
+	out := make(map[string]string, len(tags))
+	for _, t := range tags {
+		if d, ok := byTag[t]; ok {
+			out[t] = d
+		}
+	}
+	return out, nil
+}
+
 // DeleteDigests deletes the versions of the image with these digests (and
 // so every tag on them), [GARDeleteBatch] per call. The long-running
 // operations are not awaited.
@@ -188,6 +208,8 @@ func (c *GARClient) DeleteDigests(ctx context.Context, digests []string) error {
 	}
 	return nil
 }
+
+var _ Registry = (*GARClient)(nil)
 
 // GARSource is the [Source] of an image in Google Artifact Registry. Every
 // version is listed with its digest, so aliases are found by digest and

@@ -4,95 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"cloud.google.com/go/artifactregistry/apiv1/artifactregistrypb"
-	"cloud.google.com/go/longrunning/autogen/longrunningpb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"google.golang.org/api/option"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+
+	"github.com/nublado-go/nublado/images/imagestest"
 )
-
-// garServer is a local Artifact Registry: ListDockerImages (paged, with
-// injected failures), GetTag and BatchDeleteVersions over an image list.
-type garServer struct {
-	artifactregistrypb.UnimplementedArtifactRegistryServer
-	parent   string
-	pageSize int
-
-	mu        sync.Mutex
-	images    []*artifactregistrypb.DockerImage
-	failOn    map[int]codes.Code // list call number (from 1) → error
-	listCalls int
-	deletes   []*artifactregistrypb.BatchDeleteVersionsRequest
-}
-
-func (s *garServer) ListDockerImages(_ context.Context, req *artifactregistrypb.ListDockerImagesRequest) (*artifactregistrypb.ListDockerImagesResponse, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.listCalls++
-	if code, ok := s.failOn[s.listCalls]; ok {
-		return nil, status.Error(code, "injected failure")
-	}
-	if req.GetParent() != s.parent {
-		return nil, status.Errorf(codes.NotFound, "no repository %s", req.GetParent())
-	}
-	start := 0
-	if req.GetPageToken() != "" {
-		var err error
-		if start, err = strconv.Atoi(req.GetPageToken()); err != nil {
-			return nil, status.Error(codes.InvalidArgument, "bad page token")
-		}
-	}
-	end := min(start+s.pageSize, len(s.images))
-	resp := &artifactregistrypb.ListDockerImagesResponse{DockerImages: s.images[start:end]}
-	if end < len(s.images) {
-		resp.NextPageToken = strconv.Itoa(end)
-	}
-	return resp, nil
-}
-
-func (s *garServer) GetTag(_ context.Context, req *artifactregistrypb.GetTagRequest) (*artifactregistrypb.Tag, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	pkg, tag, _ := strings.Cut(req.GetName(), "/tags/")
-	for _, di := range s.images {
-		for _, t := range di.GetTags() {
-			if t == tag {
-				digest := di.GetUri()[strings.LastIndex(di.GetUri(), "@")+1:]
-				return &artifactregistrypb.Tag{Name: req.GetName(), Version: pkg + "/versions/" + digest}, nil
-			}
-		}
-	}
-	return nil, status.Errorf(codes.NotFound, "no tag %s", req.GetName())
-}
-
-func (s *garServer) BatchDeleteVersions(_ context.Context, req *artifactregistrypb.BatchDeleteVersionsRequest) (*longrunningpb.Operation, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.deletes = append(s.deletes, req)
-	gone := make(map[string]bool)
-	for _, n := range req.GetNames() {
-		gone[n[strings.LastIndex(n, "/")+1:]] = true
-	}
-	var kept []*artifactregistrypb.DockerImage
-	for _, di := range s.images {
-		if !gone[di.GetUri()[strings.LastIndex(di.GetUri(), "@")+1:]] {
-			kept = append(kept, di)
-		}
-	}
-	s.images = kept
-	return &longrunningpb.Operation{Name: fmt.Sprintf("operations/delete-%d", len(s.deletes))}, nil
-}
 
 var testGARConfig = GARConfig{Location: "us-central1", ProjectID: "proj", Repository: "sciplat", Image: "sciplat-lab"}
 
@@ -121,23 +44,13 @@ func garImages(cfg GARConfig) []*artifactregistrypb.DockerImage {
 
 // startGAR serves images on a local port and returns a connected client
 // whose retry hook records the attempts.
-func startGAR(t testing.TB, cfg GARConfig, images []*artifactregistrypb.DockerImage, pageSize int) (*garServer, *GARClient, *[]int) {
+func startGAR(t testing.TB, cfg GARConfig, images []*artifactregistrypb.DockerImage, pageSize int) (*imagestest.GARServer, *GARClient, *[]int) {
 	t.Helper()
-	srv := &garServer{parent: cfg.Parent(), pageSize: pageSize, images: images, failOn: map[int]codes.Code{}}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	gs := grpc.NewServer()
-	artifactregistrypb.RegisterArtifactRegistryServer(gs, srv)
-	go func() { _ = gs.Serve(lis) }()
-	t.Cleanup(gs.Stop)
+	srv, opts := imagestest.StartGAR(t, cfg.Parent(), images, pageSize)
 	var mu sync.Mutex
 	var attempts []int
 	client, err := NewGARClient(context.Background(), cfg,
-		WithClientOptions(
-			option.WithEndpoint(lis.Addr().String()),
-			option.WithoutAuthentication(),
-			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
-		),
+		WithClientOptions(opts...),
 		WithRetryDelay(time.Millisecond),
 		WithRetryHook(func(attempt int, _ error) {
 			mu.Lock()
@@ -179,12 +92,12 @@ func TestGARListImages(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv, client, attempts := startGAR(t, testGARConfig, garImages(testGARConfig), tc.pageSize)
 			for k, v := range tc.failOn {
-				srv.failOn[k] = v
+				srv.FailOn(k, v)
 			}
 			got, err := client.ListImages(context.Background())
 			require.NoError(t, err)
 			assert.ElementsMatch(t, want, imageKeys(got), "ListImages")
-			assert.Equal(t, tc.wantCalls, srv.listCalls, "ListDockerImages calls")
+			assert.Equal(t, tc.wantCalls, srv.ListCalls(), "ListDockerImages calls")
 			assert.Equal(t, tc.attempts, *attempts, "retried attempts")
 		})
 	}
@@ -194,20 +107,20 @@ func TestGARListImagesFailures(t *testing.T) {
 	t.Run("FourFailures", func(t *testing.T) {
 		srv, client, attempts := startGAR(t, testGARConfig, garImages(testGARConfig), 10)
 		for i := 1; i <= 4; i++ {
-			srv.failOn[i] = codes.Unavailable
+			srv.FailOn(i, codes.Unavailable)
 		}
 		_, err := client.ListImages(context.Background())
 		require.Error(t, err)
 		assert.Equal(t, codes.Unavailable, status.Code(err), "the final attempt's error")
-		assert.Equal(t, 4, srv.listCalls)
+		assert.Equal(t, 4, srv.ListCalls())
 		assert.Equal(t, []int{1, 2, 3}, *attempts)
 	})
 	t.Run("NotRetryable", func(t *testing.T) {
 		srv, client, attempts := startGAR(t, testGARConfig, garImages(testGARConfig), 10)
-		srv.failOn[1] = codes.PermissionDenied
+		srv.FailOn(1, codes.PermissionDenied)
 		_, err := client.ListImages(context.Background())
 		assert.Equal(t, codes.PermissionDenied, status.Code(err))
-		assert.Equal(t, 1, srv.listCalls)
+		assert.Equal(t, 1, srv.ListCalls())
 		assert.Empty(t, *attempts)
 	})
 	t.Run("EmptyListingIsRetriedOnce", func(t *testing.T) {
@@ -215,11 +128,11 @@ func TestGARListImagesFailures(t *testing.T) {
 		got, err := client.ListImages(context.Background())
 		require.NoError(t, err)
 		assert.Empty(t, got)
-		assert.Equal(t, 2, srv.listCalls)
+		assert.Equal(t, 2, srv.ListCalls())
 	})
 	t.Run("CancelledWhileWaiting", func(t *testing.T) {
 		srv, client, _ := startGAR(t, testGARConfig, garImages(testGARConfig), 10)
-		srv.failOn[1] = codes.Unavailable
+		srv.FailOn(1, codes.Unavailable)
 		client.retryDelay = time.Hour
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
@@ -247,7 +160,7 @@ func TestGARSource(t *testing.T) {
 	var nf *TagNotFoundError
 	require.ErrorAs(t, err, &nf)
 
-	srv.failOn[srv.listCalls+1] = codes.PermissionDenied
+	srv.FailOn(srv.ListCalls()+1, codes.PermissionDenied)
 	_, err = src.Refresh(context.Background())
 	assert.Equal(t, codes.PermissionDenied, status.Code(err), "a failed listing fails the refresh")
 }
@@ -260,18 +173,18 @@ func TestGARDeleteDigests(t *testing.T) {
 	}
 	digests = append(digests, "sha256:ccc")
 	require.NoError(t, client.DeleteDigests(context.Background(), digests))
-	require.Len(t, srv.deletes, 3)
+	require.Len(t, srv.Deletes(), 3)
 	parent := "projects/proj/locations/us-central1/repositories/sciplat/packages/sciplat-lab"
 	for i, n := range []int{50, 50, 21} {
-		assert.Equal(t, parent, srv.deletes[i].GetParent())
-		assert.Len(t, srv.deletes[i].GetNames(), n, "batch %d", i)
+		assert.Equal(t, parent, srv.Deletes()[i].GetParent())
+		assert.Len(t, srv.Deletes()[i].GetNames(), n, "batch %d", i)
 	}
-	assert.Equal(t, parent+"/versions/sha256:000", srv.deletes[0].GetNames()[0])
+	assert.Equal(t, parent+"/versions/sha256:000", srv.Deletes()[0].GetNames()[0])
 	imgs, err := client.ListImages(context.Background())
 	require.NoError(t, err)
 	for _, img := range imgs {
 		assert.NotEqual(t, "w_2077_42", img.Tag.Tag, "deleted")
 	}
 	require.NoError(t, client.DeleteDigests(context.Background(), nil), "nothing to delete")
-	assert.Len(t, srv.deletes, 3)
+	assert.Len(t, srv.Deletes(), 3)
 }

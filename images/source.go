@@ -3,7 +3,6 @@ package images
 import (
 	"context"
 	"fmt"
-	"sync"
 )
 
 // Source is where lab images come from: a Docker registry ([DockerSource])
@@ -65,37 +64,7 @@ func (s *DockerSource) Digest(ctx context.Context, tag string) (string, error) {
 	return s.client.Digest(ctx, tag)
 }
 
-// digests looks up the digests of tags, at most s.lookups at once. The
-// first failure cancels the others and is returned.
+// digests looks up the digests of tags, at most s.lookups at once.
 func (s *DockerSource) digests(ctx context.Context, tags []string) (map[string]string, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		mu       sync.Mutex
-		out      = make(map[string]string, len(tags))
-		firstErr error
-		wg       sync.WaitGroup
-		sem      = make(chan struct{}, s.lookups)
-	)
-	for _, tag := range tags {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			d, err := s.client.Digest(ctx, tag)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if firstErr == nil {
-					firstErr = fmt.Errorf("looking up digest of %q: %w", tag, err)
-					cancel()
-				}
-				return
-			}
-			out[tag] = d
-		}()
-	}
-	wg.Wait()
-	return out, firstErr
+	return lookupDigests(ctx, s.client, tags, s.lookups)
 }

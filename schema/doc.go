@@ -19,4 +19,14 @@
 //
 // The controller's own image and the service-discovery URL come from the
 // environment only; [ReadEnvironment] reads them.
+//
+// # Lab inputs
+//
+// [Config.LabInput] turns a lab request ([LabRequest]: the Gafaelfawr user,
+// the delegated token, the parsed create options, the resolved image and
+// what the controller read from Kubernetes and Repertoire) into the
+// complete input of the lab template ([LabInput], #LabInput in
+// lab_input.cue), computing every string the objects need. It first runs
+// the request checks of [Config.CheckLabRequest]. Its errors are
+// *nublado.Error values with the API's code, message and location.
 package schema
