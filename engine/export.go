@@ -192,9 +192,6 @@ func (r *exportRun) exportComposite(v cue.Value, k cue.Kind, src ast.Node) (any,
 			return r.exportPlan(d, plan)
 		}
 	}
-	if expFields != nil {
-		expFields(v)
-	}
 	it, err := v.Fields()
 	if err != nil {
 		return nil, err
@@ -521,5 +518,3 @@ func deepCopy(x any) any {
 		return x
 	}
 }
-
-var expFields func(v cue.Value)
