@@ -449,13 +449,13 @@ func (e *exporter) ref(v cue.Value, src ast.Node) refInfo {
 			return *info
 		}
 		// The kind of reference does not depend on the index, its path does.
-		if root, p := v.ReferencePath(); root.Exists() {
+		if root, p := v.ReferencePath(); root.Exists() && p.Err() == nil {
 			return refInfo{kind: info.kind, template: info.template, key: p.String()}
 		}
 		return refInfo{}
 	}
 	info := refInfo{}
-	if root, p := v.ReferencePath(); root.Exists() {
+	if root, p := v.ReferencePath(); root.Exists() && p.Err() == nil {
 		// The path is that of the struct the identifier was found in (its
 		// scope), the identifier and the selectors. Only a scope that is
 		// the package or a template is evaluated once per render: a struct
