@@ -9,7 +9,6 @@ import (
 
 	"github.com/nublado-go/nublado"
 	"github.com/nublado-go/nublado/engine"
-	"github.com/nublado-go/nublado/schema"
 )
 
 // objects returns the objects as plain values.
@@ -118,5 +117,3 @@ func scribble(x any) {
 		}
 	}
 }
-
-var _ = schema.LabInput{}
