@@ -3,9 +3,13 @@ package prepuller_test
 import (
 	"context"
 	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"cloud.google.com/go/artifactregistry/apiv1/artifactregistrypb"
 	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,7 +18,9 @@ import (
 
 	"github.com/nublado-go/nublado/apply"
 	"github.com/nublado-go/nublado/images"
+	"github.com/nublado-go/nublado/images/imagestest"
 	"github.com/nublado-go/nublado/internal/testcluster"
+	"github.com/nublado-go/nublado/schema"
 	"github.com/nublado-go/nublado/server/prepuller"
 )
 
@@ -363,4 +369,79 @@ func TestPullerRoundErrors(t *testing.T) {
 	}
 	_, err = prepuller.NewPuller(cfg, e.svc, nil, prepuller.Cluster{}, nil, nil)
 	assert.Error(t, err, "NewPuller without its dependencies")
+}
+
+// garPuller returns a puller over a local Artifact Registry holding
+// images, for the nodes labelled value.
+func garPuller(t *testing.T, cfg *schema.Config, imgs []*artifactregistrypb.DockerImage, ns string) *pullerEnv {
+	t.Helper()
+	_, opts := imagestest.StartGAR(t, cfg.Images.Source.GARParent(), imgs, 10)
+	src, closer, err := prepuller.NewSource(context.Background(), cfg.Images, prepuller.SourceOptions{
+		GAR: []images.GAROption{images.WithClientOptions(opts...)},
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = closer.Close() })
+	return newPullerEnv(t, cfg, src, ns)
+}
+
+// holdUntilAll keeps the pods called names Pending until all of them
+// exist, then lets kwok run them.
+func (e *pullerEnv) holdUntilAll(names ...string) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	for _, name := range names {
+		e.proxy.rule(name, &podRule{hold: true})
+		e.pods.whenAdded(name, func(*corev1.Pod) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen[name] = true
+			if len(seen) < len(names) {
+				return
+			}
+			for _, n := range names {
+				assert.NoError(e.t, e.c.ReleasePod(context.Background(), e.ns, n))
+			}
+		})
+	}
+}
+
+// TestPullerGAR: with a GAR source, both nodes get the newest weekly
+// first, then the older one; once the kubelets report them, a round
+// after the next refresh creates no pod.
+func TestPullerGAR(t *testing.T) {
+	cfg := loadConfig(t, "gar")
+	cfg.Images.Source = schema.ImageSource{Type: schema.SourceGoogle, Location: "us-central1", ProjectID: "proj",
+		Repository: "sciplat", Image: "sciplat-lab"}
+	uri := "us-central1-docker.pkg.dev/proj/sciplat/sciplat-lab@sha256:"
+	var imgs []*artifactregistrypb.DockerImage
+	for i, tags := range [][]string{{"w_2077_43", "recommended"}, {"w_2077_42"}, {"w_2077_41"}, {"w_2077_44-amd64"}} {
+		digest := strings.Repeat(strconv.Itoa(i+1), 64)
+		imgs = append(imgs, &artifactregistrypb.DockerImage{
+			Name: cfg.Images.Source.GARParent() + "/dockerImages/sciplat-lab@sha256:" + digest,
+			Uri:  uri + digest, Tags: tags, ImageSizeBytes: 1234,
+		})
+	}
+	e := garPuller(t, cfg, imgs, "")
+	addNodes(t, selected("gar-1", "gar", nil), selected("gar-2", "gar", nil))
+	e.refresh(nil)
+	e.holdUntilAll("prepull-w-2077-43-gar-1", "prepull-w-2077-43-gar-2")
+
+	res := e.round()
+	assert.Equal(t, prepuller.RoundResult{Nodes: 2, Pods: 4, Succeeded: 4, Duration: res.Duration}, res)
+	names := e.pods.names()
+	require.Len(t, names, 4)
+	assert.ElementsMatch(t, []string{"prepull-w-2077-43-gar-1", "prepull-w-2077-43-gar-2"}, names[:2], "the newest weekly first")
+	assert.ElementsMatch(t, []string{"prepull-w-2077-42-gar-1", "prepull-w-2077-42-gar-2"}, names[2:], "then the older one")
+	assert.Equal(t, "us-central1-docker.pkg.dev/proj/sciplat/sciplat-lab:w_2077_43@sha256:"+strings.Repeat("1", 64),
+		e.pods.created()[0].Spec.Containers[0].Image)
+	e.requireNoPods()
+
+	e.reportPulled("gar-1")
+	e.reportPulled("gar-2")
+	e.refresh(func(s *prepuller.Service) bool {
+		return len(s.Catalog().Missing("gar-1")) == 0 && len(s.Catalog().Missing("gar-2")) == 0
+	})
+	res = e.round()
+	assert.Equal(t, prepuller.RoundResult{Duration: res.Duration}, res, "then none")
+	assert.Len(t, e.pods.names(), 4)
 }
