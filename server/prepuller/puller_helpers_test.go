@@ -64,7 +64,7 @@ type podRule struct {
 	block, blocked chan struct{}
 }
 
-func startKubeProxy(t *testing.T) *kubeProxy {
+func startKubeProxy(t testing.TB) *kubeProxy {
 	t.Helper()
 	c := testcluster.Shared(t)
 	upstream, err := url.Parse(c.Host())
@@ -141,7 +141,7 @@ func (p *kubeProxy) intercept(w http.ResponseWriter, r *http.Request) bool {
 // pullerEnv is a puller on the shared cluster, talking through a
 // kubeProxy, with the image service it reads.
 type pullerEnv struct {
-	t      *testing.T
+	t      testing.TB
 	c      *testcluster.Cluster
 	cfg    *schema.Config
 	svc    *prepuller.Service
@@ -162,7 +162,7 @@ type pullerEnv struct {
 // newPullerEnv builds the puller of cfg over the image source src, with
 // its pods in namespace ns (a new one when empty), owned by a stand-in
 // controller pod, and starts it.
-func newPullerEnv(t *testing.T, cfg *schema.Config, src images.Source, ns string, opts ...prepuller.PullerOption) *pullerEnv {
+func newPullerEnv(t testing.TB, cfg *schema.Config, src images.Source, ns string, opts ...prepuller.PullerOption) *pullerEnv {
 	t.Helper()
 	c := testcluster.Shared(t)
 	if ns == "" {
@@ -196,7 +196,7 @@ func newPullerEnv(t *testing.T, cfg *schema.Config, src images.Source, ns string
 	return e
 }
 
-func ensureNamespace(t *testing.T, c *testcluster.Cluster, name string) {
+func ensureNamespace(t testing.TB, c *testcluster.Cluster, name string) {
 	t.Helper()
 	_, err := c.Client().CoreV1().Namespaces().Create(context.Background(),
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
@@ -208,7 +208,7 @@ func ensureNamespace(t *testing.T, c *testcluster.Cluster, name string) {
 // ownerPod creates the stand-in controller pod, which no node accepts, so
 // that it stays Pending: Kubernetes' garbage collector would delete
 // prepull pods whose owner does not exist.
-func ownerPod(t *testing.T, c *testcluster.Cluster, ns string) *corev1.Pod {
+func ownerPod(t testing.TB, c *testcluster.Cluster, ns string) *corev1.Pod {
 	t.Helper()
 	pods := c.Client().CoreV1().Pods(ns)
 	pod, err := pods.Create(context.Background(), &corev1.Pod{
@@ -314,7 +314,7 @@ type podRecorder struct {
 	onAdded map[string]func(*corev1.Pod)
 }
 
-func recordPods(t *testing.T, c *testcluster.Cluster, ns string) *podRecorder {
+func recordPods(t testing.TB, c *testcluster.Cluster, ns string) *podRecorder {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	w, err := c.Client().CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{LabelSelector: prepullSelector})
@@ -454,7 +454,7 @@ func (e *pullerEnv) wantPod(name, image, node string, tolerations []corev1.Toler
 
 // asSent returns what of a created pod nublado set: the fields of
 // wantPod, without the API server's defaults.
-func asSent(t *testing.T, pod *corev1.Pod) map[string]any {
+func asSent(t testing.TB, pod *corev1.Pod) map[string]any {
 	t.Helper()
 	c := pod.Spec.Containers[0]
 	ctr := map[string]any{
