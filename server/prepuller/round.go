@@ -91,12 +91,12 @@ func (p *Puller) Round(ctx context.Context) (RoundResult, error) {
 	if !p.started.Load() {
 		return RoundResult{}, errPullerNotStarted
 	}
+	p.roundMu.Lock()
+	defer p.roundMu.Unlock()
 	cat := p.images.Catalog()
 	if cat == nil {
 		return RoundResult{}, ErrNoCatalog
 	}
-	p.roundMu.Lock()
-	defer p.roundMu.Unlock()
 	plans, deferred := p.plan(cat)
 	results := make([]RoundResult, len(plans))
 	slots := make(chan struct{}, p.o.workers)
@@ -170,11 +170,7 @@ func (p *Puller) pullNode(ctx context.Context, cat *images.Catalog, np nodePlan)
 		case <-ctx.Done():
 		}
 	}()
-	refs := make([]string, len(np.images))
-	for i, img := range np.images {
-		refs[i] = img.Reference()
-	}
-	log.WithField("images", refs).Info("Beginning prepulls for node")
+	log.WithField("images", references(np.images)).Info("Beginning prepulls for node")
 	for i, img := range np.images {
 		if ctx.Err() != nil {
 			return p.stopped(ctx, log, res, len(np.images)-i)
@@ -185,21 +181,36 @@ func (p *Puller) pullNode(ctx context.Context, cat *images.Catalog, np nodePlan)
 		if o.err != nil && ctx.Err() != nil {
 			return p.stopped(ctx, log, res, len(np.images)-i)
 		}
-		p.o.metrics.prepulled(o.err == nil, o.duration)
-		ilog := log.WithFields(logrus.Fields{FieldImage: img.Reference(), FieldDuration: o.duration.Milliseconds()})
-		k := pullKey{node: np.node, digest: img.Digest}
-		if o.err != nil {
-			res.Failed++
-			skip := p.backoff.failed(k)
-			ilog.WithError(o.err).WithField("skip_rounds", skip).Error("Failed to prepull image")
-			continue
-		}
-		res.Succeeded++
-		p.backoff.succeeded(k)
-		p.markPulled(cat, np.node, img.Digest)
-		ilog.Info("Prepulled image")
+		p.record(cat, log, np.node, img, o, &res)
 	}
 	return res
+}
+
+// record logs and counts the outcome of a prepull, marks a pulled image
+// present and keeps the backoff of a failed one.
+func (p *Puller) record(cat *images.Catalog, log *logrus.Entry, node string, img *images.Image, o pullOutcome, res *RoundResult) {
+	p.o.metrics.prepulled(o.err == nil, o.duration)
+	log = log.WithFields(logrus.Fields{FieldImage: img.Reference(), FieldDuration: o.duration.Milliseconds()})
+	k := pullKey{node: node, digest: img.Digest}
+	if o.err != nil {
+		res.Failed++
+		skip := p.backoff.failed(k)
+		log.WithError(o.err).WithField("skip_rounds", skip).Error("Failed to prepull image")
+		return
+	}
+	res.Succeeded++
+	p.backoff.succeeded(k)
+	p.markPulled(cat, node, img.Digest)
+	log.Info("Prepulled image")
+}
+
+// references returns the references of images.
+func references(imgs []*images.Image) []string {
+	refs := make([]string, len(imgs))
+	for i, img := range imgs {
+		refs[i] = img.Reference()
+	}
+	return refs
 }
 
 // stopped ends the prepulls of a node whose context ended with n images
