@@ -124,6 +124,13 @@ func TestRenderErrors(t *testing.T) {
 			input:    map[string]any{},
 			want:     want{template: "pod", path: "input.name", message: "incomplete value string"},
 		},
+		"ObjectIncomplete": {
+			reason:   "an incomplete object is an error naming the object and field, also without strict mode",
+			dir:      "incomplete",
+			template: "bad",
+			input:    map[string]any{"name": "x"},
+			want:     want{template: "bad", object: "Service/x", path: "spec.ports.0.port", message: "cannot reference optional field: port"},
+		},
 		"StrictUnknownField": {
 			reason:   "strict mode rejects a field the Kubernetes schema does not have",
 			dir:      "broken",

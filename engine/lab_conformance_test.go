@@ -24,7 +24,7 @@ import (
 // repository root.
 var conformanceDir = filepath.Join("..", "..", "shared", "conformance", "nublado-15.1.0")
 
-func readConformance(t *testing.T, v any, parts ...string) {
+func readConformance(t testing.TB, v any, parts ...string) {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(append([]string{conformanceDir}, parts...)...))
 	require.NoError(t, err)
@@ -35,11 +35,10 @@ func readConformance(t *testing.T, v any, parts ...string) {
 	require.NoError(t, utiljson.Unmarshal(data, v), "decoding %s", filepath.Join(parts...))
 }
 
-// TestLabConformance renders the lab of conformance controller/objects/lab.json
-// from the inputs listed in the conformance README, loaded with schema.Load
-// and built with Config.LabInput, and compares the objects as JSON (the
-// ServiceAccount, status stanzas and <ANY> values excepted).
-func TestLabConformance(t *testing.T) {
+// conformanceLab returns the configuration (standard.yaml) and the lab
+// input of conformance controller/objects/lab.json.
+func conformanceLab(t testing.TB) (*schema.Config, *schema.LabInput) {
+	t.Helper()
 	env := map[string]string{
 		"REPERTOIRE_BASE_URL":            "https://example.com/repertoire",
 		"NUBLADO_CONTROLLER_REPOSITORY":  "ghcr.io/lsst-sqre/nublado",
@@ -82,6 +81,15 @@ func TestLabConformance(t *testing.T) {
 		Discovery:  discovery,
 	})
 	require.NoError(t, err, "LabInput")
+	return cfg, in
+}
+
+// TestLabConformance renders the lab of conformance controller/objects/lab.json
+// from the inputs listed in the conformance README, loaded with schema.Load
+// and built with Config.LabInput, and compares the objects as JSON (the
+// ServiceAccount, status stanzas and <ANY> values excepted).
+func TestLabConformance(t *testing.T) {
+	cfg, in := conformanceLab(t)
 
 	r, err := engine.New(nublado.CUE, engine.Config(cfg), engine.Strict())
 	require.NoError(t, err, "New(nublado.CUE)")
@@ -112,6 +120,23 @@ func TestLabConformance(t *testing.T) {
 		assert.Equal(t, toYAML(t, w), toYAML(t, got[id]), "Render(lab): %s: -want +got", id)
 	}
 	assert.Len(t, got, len(wantByID), "Render(lab): number of objects")
+}
+
+// BenchmarkRenderLabConformance renders the conformance lab (Nublado's
+// standard.yaml configuration, through schema.Load and Config.LabInput):
+// the request path of a typical site.
+func BenchmarkRenderLabConformance(b *testing.B) {
+	cfg, in := conformanceLab(b)
+	r, err := engine.New(nublado.CUE, engine.Config(cfg))
+	require.NoError(b, err)
+	b.ReportAllocs()
+	start := cpuTime()
+	for b.Loop() {
+		if _, err := r.Render("lab", in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, start)
 }
 
 func assertAs(err error, target **engine.RenderError) bool {

@@ -176,6 +176,35 @@ func BenchmarkRenderLabStrict(b *testing.B) {
 	benchmarkRenderLab(b, engine.Strict())
 }
 
+// BenchmarkNewLab compiles the embedded module with the site of
+// testdata/lab/config.json, and renders once: what a controller pays at
+// start-up (the first render fills the export's caches).
+func BenchmarkNewLab(b *testing.B) {
+	for _, strict := range []bool{false, true} {
+		name := "plain"
+		opts := []engine.Option{engine.Config(readConfig(b))}
+		if strict {
+			name = "strict"
+			opts = append(opts, engine.Strict())
+		}
+		b.Run(name, func(b *testing.B) {
+			in := labTestInput(b, 0)
+			b.ReportAllocs()
+			start := cpuTime()
+			for b.Loop() {
+				r, err := engine.New(nublado.CUE, opts...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := r.Render("lab", in); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportCPU(b, start)
+		})
+	}
+}
+
 func benchmarkRenderLab(b *testing.B, opts ...engine.Option) {
 	r, err := engine.New(nublado.CUE, append(opts, engine.Config(readConfig(b)))...)
 	require.NoError(b, err)

@@ -92,6 +92,7 @@ type compiled struct {
 	templates map[string]cue.Value
 	kinds     cue.Value
 	strict    bool
+	exporter  *exporter
 }
 
 // build evaluates the module in a new cue.Context.
@@ -113,7 +114,7 @@ func (m *module) build() (*compiled, error) {
 	if err := pkg.Validate(); err != nil {
 		return nil, fmt.Errorf("building templates: %w", err)
 	}
-	c := &compiled{templates: map[string]cue.Value{}}
+	c := &compiled{templates: map[string]cue.Value{}, exporter: &exporter{pkgPath: m.templates.ImportPath}}
 	it, err := pkg.Fields()
 	if err != nil {
 		return nil, fmt.Errorf("listing templates: %w", err)

@@ -21,7 +21,7 @@ func defaultOptions() options {
 // Strict makes every render unify each object with its Kubernetes API
 // definition (looked up by apiVersion and kind in the #Kinds table of the
 // kinds package), so that an unknown field or a wrong type is a
-// [*RenderError]. It costs about three times a plain render.
+// [*RenderError]. It costs about fifteen times a plain render.
 func Strict() Option { return func(o *options) { o.strict = true } }
 
 // Config fills v into the templates package's top-level config field once,

@@ -18,16 +18,22 @@ func (c *compiled) render(name string, input any) ([]*unstructured.Unstructured,
 		return nil, newRenderError(name, "", err, cue.Value{})
 	}
 	objs := v.LookupPath(objectsPath)
-	if err := objs.Validate(cue.Concrete(true), cue.Final()); err != nil {
-		return nil, newRenderError(name, "", err, objs)
-	}
 	if c.strict {
+		if err := objs.Validate(cue.Concrete(true), cue.Final()); err != nil {
+			return nil, newRenderError(name, "", err, objs)
+		}
 		if err := c.check(name, objs); err != nil {
 			return nil, err
 		}
 	}
-	list, err := export(objs)
+	// The export meets every error and incomplete value of the objects, so
+	// the objects are validated (a walk as long as the export) only to
+	// report an error as CUE does.
+	list, err := c.exporter.export(name, objs)
 	if err != nil {
+		if verr := objs.Validate(cue.Concrete(true), cue.Final()); verr != nil {
+			err = verr
+		}
 		return nil, newRenderError(name, "", err, objs)
 	}
 	out := make([]*unstructured.Unstructured, 0, len(list.([]any)))

@@ -114,8 +114,10 @@ type LabConfig struct {
 	Env map[string]string `json:"env"`
 	// ExtraAnnotations are added to the lab pod.
 	ExtraAnnotations map[string]string `json:"extraAnnotations"`
-	// Files maps an absolute path in the lab to the contents mounted there.
-	Files map[string]string `json:"files"`
+	// Files maps an absolute path in the lab to the contents mounted there,
+	// in the order of the configuration file (the lab pod mounts them in
+	// that order).
+	Files OrderedStrings `json:"files"`
 	// JupyterlabConfigDir is the lab's JUPYTERLAB_CONFIG_DIR (default
 	// /opt/lsst/software/jupyterlab).
 	JupyterlabConfigDir string `json:"jupyterlabConfigDir"`

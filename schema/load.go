@@ -158,7 +158,22 @@ func decode(v cue.Value, doc *document, o options) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.Lab.Files.reorder(fieldNames(v.LookupPath(cue.ParsePath("lab.files"))))
 	applyEnvironment(cfg, tree, o.lookupEnv)
 	normalise(cfg)
 	return cfg, nil
+}
+
+// fieldNames lists the regular fields of a struct value in their order
+// (the order of the configuration file); nil when v is not a struct.
+func fieldNames(v cue.Value) []string {
+	iter, err := v.Fields()
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for iter.Next() {
+		names = append(names, iter.Selector().Unquoted())
+	}
+	return names
 }
