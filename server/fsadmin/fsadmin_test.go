@@ -259,3 +259,55 @@ func TestStatusErrors(t *testing.T) {
 	assert.Equal(t, h.ns+"/fsadmin", nerr.Message)
 	require.NoError(t, h.m.Stop(context.Background()), "Stop with nothing to stop")
 }
+
+// TestKubernetesErrors: a failing Kubernetes call answers 500 on every
+// route, and the next call after the failure works.
+func TestKubernetesErrors(t *testing.T) {
+	h := newHarness(t, nil)
+	h.faults.fail(http.MethodGet, "/pods/fsadmin", http.StatusInternalServerError)
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		body := ""
+		if method == http.MethodPost {
+			body = start
+		}
+		r := h.do(method, body)
+		assert.Equal(t, http.StatusInternalServerError, r.status, "%s while reading the pod fails: %s", method, r.body)
+	}
+	h.faults.clear()
+
+	h.faults.fail(http.MethodPatch, "/pods/fsadmin", http.StatusBadRequest)
+	r := h.do(http.MethodPost, start)
+	assert.Equal(t, http.StatusInternalServerError, r.status, "POST while applying the pod fails: %s", r.body)
+	assert.Contains(t, h.log.String(), "Starting fsadmin failed")
+	assert.Contains(t, h.log.String(), "Something bad happened")
+	h.faults.clear()
+	r = h.do(http.MethodPost, start)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+
+	h.faults.fail(http.MethodDelete, "/pods/fsadmin", http.StatusInternalServerError)
+	r = h.do(http.MethodDelete, "")
+	assert.Equal(t, http.StatusInternalServerError, r.status, "DELETE while deleting the pod fails: %s", r.body)
+	assert.Contains(t, h.log.String(), "Stopping fsadmin failed")
+	r = h.do(http.MethodGet, "")
+	assert.Equal(t, http.StatusOK, r.status, "the pod still runs: %s", r.body)
+	h.faults.clear()
+	r = h.do(http.MethodDelete, "")
+	assert.Equal(t, http.StatusNoContent, r.status, r.body)
+	assert.Empty(t, h.names(pods))
+}
+
+// TestPodEndsDuringStart: a POST whose new pod ends instead of running
+// answers the 404 of GET, with the phase.
+func TestPodEndsDuringStart(t *testing.T) {
+	h := newHarness(t, func(c *nschema.Config) { c.FSAdmin.ExtraAnnotations[testcluster.HoldAnnotation] = "true" })
+	posted := make(chan response, 1)
+	go func() { posted <- h.do(http.MethodPost, start) }()
+	waitFor(t, "the pending pod", func() bool { return h.get(pods, "fsadmin") != nil })
+	require.NoError(t, h.c.SetPodPhase(context.Background(), h.ns, "fsadmin", corev1.PodFailed))
+	r := <-posted
+	assert.Equal(t, http.StatusNotFound, r.status, r.body)
+	assert.JSONEq(t, `{"detail":[{"msg":"Failed","type":"invalid_phase"}]}`, r.body)
+	r = h.do(http.MethodDelete, "")
+	assert.Equal(t, http.StatusNoContent, r.status, r.body)
+	assert.Empty(t, h.names(pods))
+}

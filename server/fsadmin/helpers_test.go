@@ -69,6 +69,7 @@ type harness struct {
 	ns       string
 	renderer *engine.Renderer
 	m        *fsadmin.Manager
+	faults   *faults
 	log      *syncBuffer
 	srv      *httptest.Server
 }
@@ -85,9 +86,19 @@ func newHarness(t testing.TB, configure func(*nschema.Config)) *harness {
 	var err error
 	h.renderer, err = engine.New(nublado.CUE, engine.Config(h.cfg))
 	require.NoError(t, err, "engine.New")
-	dyn, err := dynamic.NewForConfig(c.Config())
+	h.faults = &faults{}
+	rc := c.Config()
+	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+			if resp := h.faults.match(req); resp != nil {
+				return resp, nil
+			}
+			return rt.RoundTrip(req)
+		})
+	})
+	dyn, err := dynamic.NewForConfig(rc)
 	require.NoError(t, err)
-	applier, err := apply.NewForConfig(c.Config(), apply.WithWatchTimeout(h.cfg.WatchReconnectTimeout))
+	applier, err := apply.NewForConfig(rc, apply.WithWatchTimeout(h.cfg.WatchReconnectTimeout))
 	require.NoError(t, err)
 	log := logrus.New()
 	log.SetOutput(h.log)
@@ -302,4 +313,52 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+// faults answers chosen API requests of the manager with an error, as a
+// failing API server would.
+type faults struct {
+	mu    sync.Mutex
+	rules []faultRule
+}
+
+type faultRule struct {
+	method, pathSuffix string
+	status             int
+}
+
+// fail makes every request with method whose path ends with pathSuffix
+// fail with status and the message "Something bad happened".
+func (f *faults) fail(method, pathSuffix string, status int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rules = append(f.rules, faultRule{method, pathSuffix, status})
+}
+
+func (f *faults) clear() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rules = nil
+}
+
+func (f *faults) match(req *http.Request) *http.Response {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range f.rules {
+		if req.Method == r.method && strings.HasSuffix(req.URL.Path, r.pathSuffix) {
+			body := fmt.Sprintf(`{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",`+
+				`"message":"Something bad happened","reason":"BadRequest","code":%d}`, r.status)
+			return &http.Response{
+				StatusCode: r.status, Status: http.StatusText(r.status), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+				Header:  http.Header{"Content-Type": []string{"application/json"}},
+				Body:    io.NopCloser(strings.NewReader(body)),
+				Request: req, ContentLength: int64(len(body)),
+			}
+		}
+	}
+	return nil
 }
