@@ -284,7 +284,7 @@ func TestKubernetesErrors(t *testing.T) {
 	r = h.do(http.MethodPost, start)
 	require.Equal(t, http.StatusOK, r.status, r.body)
 
-	h.faults.fail(http.MethodDelete, "/pods/fsadmin", http.StatusInternalServerError)
+	h.faults.fail(http.MethodDelete, "/pods/fsadmin", http.StatusForbidden)
 	r = h.do(http.MethodDelete, "")
 	assert.Equal(t, http.StatusInternalServerError, r.status, "DELETE while deleting the pod fails: %s", r.body)
 	assert.Contains(t, h.log.String(), "Stopping fsadmin failed")
