@@ -79,7 +79,7 @@ wait_for test -e "$state/ready"
 echo "==> starting nublado serve on $listen (log: $logs/nublado.log)"
 SSL_CERT_FILE=$state/ca.pem \
 REPERTOIRE_BASE_URL=http://127.0.0.1:18080/repertoire \
-EXTERNAL_INSTANCE_URL=$base \
+EXTERNAL_INSTANCE_URL=http://localhost:8080 \
 NUBLADO_CONTROLLER_REPOSITORY=ghcr.io/lsst-sqre/nublado \
 NUBLADO_CONTROLLER_TAG=latest \
 	"$bin/nublado" serve --config "$config" --kubeconfig "$KUBECONFIG" --listen "$listen" \
