@@ -55,7 +55,10 @@ func (f *recordingFileServers) record(call string) {
 	f.calls = append(f.calls, call)
 }
 
-func (f *recordingFileServers) Running(context.Context) []string { f.record("Running"); return []string{} }
+func (f *recordingFileServers) Running(context.Context) []string {
+	f.record("Running")
+	return []string{}
+}
 
 func (f *recordingFileServers) Create(_ context.Context, user *nublado.User, _ string) error {
 	f.record("Create " + user.Username)
