@@ -140,8 +140,12 @@ func FuzzParseCPU(f *testing.F) {
 }
 
 // FuzzParseQuantity: ParseQuantity never panics; a refusal wraps one of
-// Kubernetes' quantity errors; an accepted quantity's canonical string reads
-// back to an equal quantity, and QuantityBytes and QuantityCPU accept it.
+// Kubernetes' quantity errors; an accepted quantity within the int64 range
+// (beyond it Kubernetes' own canonical form is lossy: "10000E" prints as
+// "10") reads back from its canonical string to an equal quantity;
+// QuantityBytes and QuantityCPU either return the exact value (bytes
+// rounded up, whole millicores) or fail with ErrQuantityRange, never a
+// wrapped-around number.
 func FuzzParseQuantity(f *testing.F) {
 	for _, s := range []string{"500m", "1.5Gi", "134217728k", "1e3", "-1", "0.1m", "9Ei"} {
 		f.Add(s)
@@ -154,15 +158,42 @@ func FuzzParseQuantity(f *testing.F) {
 			}
 			return
 		}
-		again, err := ParseQuantity(q.String())
-		if err != nil || again.Cmp(q) != 0 {
-			t.Fatalf("ParseQuantity(%q) = %v, whose string form parses to %v, %v", s, q.String(), again.String(), err)
+		inBytes := q.Cmp(*maxInt64) <= 0 && q.Cmp(*minInt64) >= 0
+		if inBytes {
+			again, err := ParseQuantity(q.String())
+			if err != nil || again.Cmp(q) != 0 {
+				t.Fatalf("ParseQuantity(%q) = %v, whose string form parses to %v, %v", s, q.String(), again.String(), err)
+			}
 		}
-		if _, err := QuantityBytes(s); err != nil {
-			t.Fatalf("QuantityBytes(%q): %v", s, err)
+		n, err := QuantityBytes(s)
+		switch {
+		case !inBytes && !errors.Is(err, ErrQuantityRange):
+			t.Fatalf("QuantityBytes(%q) = %d, %v: want ErrQuantityRange", s, n, err)
+		case inBytes && (err != nil || !bytesMatch(q, n)):
+			t.Fatalf("QuantityBytes(%q) = %d, %v: want the quantity rounded up", s, n, err)
 		}
-		if c, err := QuantityCPU(s); err != nil || math.IsNaN(float64(c)) || math.IsInf(float64(c), 0) {
+		inCores := q.Cmp(*maxCores) <= 0 && q.Cmp(*minCores) >= 0
+		c, err := QuantityCPU(s)
+		switch {
+		case !inCores && !errors.Is(err, ErrQuantityRange):
+			t.Fatalf("QuantityCPU(%q) = %v, %v: want ErrQuantityRange", s, c, err)
+		case inCores && (err != nil || math.IsNaN(float64(c)) || math.IsInf(float64(c), 0) ||
+			(c < 0) != (q.MilliValue() < 0)):
 			t.Fatalf("QuantityCPU(%q) = %v, %v", s, c, err)
 		}
 	})
+}
+
+// bytesMatch reports whether n is q rounded up to a whole number: q <= n
+// < q+1.
+func bytesMatch(q resource.Quantity, n int64) bool {
+	lo := resource.NewQuantity(n, resource.DecimalSI)
+	if q.Cmp(*lo) > 0 {
+		return false
+	}
+	if n == math.MinInt64 {
+		return true
+	}
+	below := resource.NewQuantity(n-1, resource.DecimalSI)
+	return q.Cmp(*below) > 0
 }
