@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-multierror"
 
@@ -33,7 +34,7 @@ func FuzzParseConfig(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := schema.Parse(data, "fuzz.yaml", schema.WithLookupEnv(noEnv))
+		cfg, err := parseWithin(t, data, 10*time.Second)
 		if err != nil {
 			checkConfigRefusal(t, data, err)
 			return
@@ -47,6 +48,28 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("Parse(%q): marshalling the configuration: %v", data, err)
 		}
 	})
+}
+
+// parseWithin parses data, failing the test when it takes longer than
+// limit (a hostile file must not hang the loader).
+func parseWithin(t *testing.T, data []byte, limit time.Duration) (*schema.Config, error) {
+	t.Helper()
+	type result struct {
+		cfg *schema.Config
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		cfg, err := schema.Parse(data, "fuzz.yaml", schema.WithLookupEnv(noEnv))
+		done <- result{cfg, err}
+	}()
+	select {
+	case r := <-done:
+		return r.cfg, r.err
+	case <-time.After(limit):
+		t.Fatalf("Parse(%q) takes longer than %v", data, limit)
+		return nil, nil
+	}
 }
 
 func checkConfigRefusal(t *testing.T, data []byte, err error) {
