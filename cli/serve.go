@@ -64,7 +64,9 @@ Kubernetes (the in-cluster configuration, or --kubeconfig), reads the Docker
 credentials file, and then, in parallel, refreshes the image data and rebuilds
 the lab state from the cluster; any failure aborts. It then serves until
 SIGTERM or SIGINT, when every running lab operation is cancelled and open
-event streams end.
+event streams end. In the background it refreshes the image data every
+images.refreshInterval and, after each refresh, prepulls onto every eligible
+node the images of the prepull set that the node lacks.
 
 Environment: EXTERNAL_INSTANCE_URL, REPERTOIRE_BASE_URL (service discovery,
 to find Gafaelfawr), NUBLADO_CONTROLLER_REPOSITORY, NUBLADO_CONTROLLER_TAG,

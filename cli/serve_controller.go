@@ -35,6 +35,7 @@ type controller struct {
 	cfg     *schema.Config
 	log     *logrus.Entry
 	images  *prepuller.Service
+	puller  *prepuller.Puller
 	labs    *labs.Manager
 	handler http.Handler
 	ready   func(string)
@@ -98,6 +99,13 @@ func (c *controller) build(restCfg *rest.Config, src images.Source, meta podMeta
 	nodes := prepuller.NewNodeWatcher(kube, c.cfg.Lab.NodeSelector, c.cfg.WatchReconnectTimeout)
 	nodes.Start(bg)
 	c.images = prepuller.New(c.cfg, src, nodes, c.log.WithField(labs.FieldController, "images"))
+	c.puller, err = prepuller.NewPuller(c.cfg, c.images, nodes, prepuller.Cluster{
+		Dynamic: dyn, Applier: applier, Namespace: meta.namespace, OwnerName: meta.name, OwnerUID: meta.uid,
+	}, renderer, c.log.WithField(labs.FieldController, "prepuller"),
+		prepuller.WithPullerMetrics(prepuller.NewMetrics(reg)))
+	if err != nil {
+		return err
+	}
 
 	gaf := gafaelfawr.New(env.RepertoireBaseURL)
 	opts := []labs.Option{labs.WithEnvironment(env), labs.WithMetrics(m)}
@@ -146,20 +154,20 @@ func (c *controller) start(ctx context.Context) error {
 	return nil
 }
 
-// serve starts the background tasks and serves on lis until ctx ends,
+// serve starts the background tasks (the image refresh loop and the
+// prepuller, whose first round follows the startup refresh) and serves on
+// lis until ctx ends,
 // then shuts down: the listener closes, every lab operation is cancelled
 // (its stream ends with failed "Operation cancelled"), the handlers get
 // ShutdownTimeout to finish and the streams still open are then ended.
 func (c *controller) serve(ctx context.Context, lis net.Listener) error {
 	loopCtx, stopLoop := context.WithCancel(ctx)
-	loopDone := make(chan struct{})
-	go func() {
-		defer close(loopDone)
-		c.images.Run(loopCtx)
-	}()
+	var loops sync.WaitGroup
+	loops.Go(func() { c.images.Run(loopCtx) })
+	loops.Go(func() { c.puller.Run(loopCtx) })
 	defer func() {
 		stopLoop()
-		<-loopDone
+		loops.Wait()
 	}()
 	base, endStreams := context.WithCancel(context.Background())
 	defer endStreams()

@@ -228,6 +228,14 @@ func testServeInProcess(t *testing.T, c *testcluster.Cluster, stack *devstack.St
 	assert.Contains(t, metricsBody, `nublado_kubernetes_request_duration_seconds_count{resource="namespaces",verb="DELETE"} 1`,
 		"client-go request latencies are recorded")
 	assert.Contains(t, metricsBody, `nublado_lab_spawns_total{outcome="success"} 1`)
+	// The prepuller's first round followed the startup refresh: the node
+	// without the seeded weekly gets it, and the prepull status shows it.
+	require.Eventually(t, func() bool {
+		return strings.Contains(api.expect(http.MethodGet, api.base+"/prepulls", nil, http.StatusOK), `"pending":[]`)
+	}, time.Minute, 100*time.Millisecond, "every prepull-set image prepulled")
+	metricsBody = api.expect(http.MethodGet, base+"/metrics", nil, http.StatusOK)
+	assert.Contains(t, metricsBody, `nublado_prepulls_total{outcome="failure"} 0`)
+	assert.NotContains(t, metricsBody, `nublado_prepulls_total{outcome="success"} 0`)
 
 	// An open event stream at shutdown: the spawn is cancelled and the
 	// stream ends with failed "Operation cancelled".

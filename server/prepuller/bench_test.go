@@ -3,11 +3,14 @@ package prepuller_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	nublado "github.com/nublado-go/nublado"
+	"github.com/nublado-go/nublado/images"
 	"github.com/nublado-go/nublado/images/imagestest"
 	"github.com/nublado-go/nublado/internal/testcluster"
 	"github.com/nublado-go/nublado/server/prepuller"
@@ -95,4 +98,54 @@ func BenchmarkResolve(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkPrepullRound: one prepull round over 50 fake nodes that lack
+// all 6 images of the prepull set (300 pods), with the client rate limit
+// of serve (apply.DefaultQPS/DefaultBurst) and [prepuller.DefaultNodeWorkers]
+// or 50 nodes at a time. Each iteration refreshes first, which forgets
+// what the previous round pulled (the nodes never report the images).
+// Run with -benchtime=1x: one round takes seconds.
+func BenchmarkPrepullRound(b *testing.B) {
+	const nodes = 50
+	reg := imagestest.NewRegistry(b)
+	r := &registry{server: reg.Server, transport: reg.Transport(), real: reg.Push(b, repository, fixture)}
+	c := testcluster.Shared(b)
+	var wg sync.WaitGroup
+	for i := range nodes {
+		name := fmt.Sprintf("prepull-bench-%02d", i)
+		wg.Go(func() {
+			_, err := c.AddNode(context.Background(), testcluster.Node{Name: name, Labels: map[string]string{"nublado.test/selector": "prepull-bench"}})
+			assert.NoError(b, err)
+		})
+		b.Cleanup(func() { _ = c.RemoveNode(context.Background(), name) })
+	}
+	wg.Wait()
+	for _, workers := range []int{prepuller.DefaultNodeWorkers, nodes} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			cfg := loadConfigTB(b, "prepull-bench")
+			cfg.Images.NumWeeklies, cfg.Images.NumDailies = 3, 2
+			src, closer, err := prepuller.NewSource(context.Background(), cfg.Images, prepuller.SourceOptions{
+				Docker: []images.DockerOption{images.WithPlainHTTP(), images.WithTransport(r.transport)},
+			})
+			require.NoError(b, err)
+			b.Cleanup(func() { _ = closer.Close() })
+			e := newPullerEnv(b, cfg, src, "", prepuller.WithNodeWorkers(workers))
+			e.refresh(func(s *prepuller.Service) bool { return len(s.Catalog().Nodes()) == nodes })
+			require.Len(b, e.svc.Catalog().PrepullImages(), 6)
+			ctx := context.Background()
+			var pods, failed int
+			for b.Loop() {
+				b.StopTimer()
+				require.NoError(b, e.svc.Refresh(ctx))
+				b.StartTimer()
+				res, err := e.puller.Round(ctx)
+				require.NoError(b, err)
+				pods += res.Pods
+				failed += res.Failed
+			}
+			b.ReportMetric(float64(pods)/float64(b.N), "pods/op")
+			b.ReportMetric(float64(failed)/float64(b.N), "failed/op")
+		})
+	}
 }

@@ -27,12 +27,31 @@
 //
 // # Prepulling
 //
-// The prepuller of §5.7 (prepull pods per node for the prepull-set images
-// a node lacks) is a separate loop that waits on [Service.Refreshed], reads
-// [Service.Catalog] (its [images.Catalog.Missing] per node of
-// [images.Catalog.Nodes]) and records each pulled image with
-// [images.Catalog.MarkImageSeenOnNode]; [RunLoop] gives it the loop
-// semantics of §4.8.
+// The [Puller] is the prepuller of §5.7 with decisions D12 and D13. Its
+// loop ([Puller.Run], started by serve next to [Service.Run]) waits on
+// [Service.Refreshed], so its first round follows the startup refresh,
+// and runs one round ([Puller.Round]) per refresh. A round reads
+// [Service.Catalog] and, for every eligible node of
+// [images.Catalog.Nodes] (ineligible nodes are left alone, D12), pulls the
+// images of [images.Catalog.Missing] one after the other, nodes in
+// parallel up to [WithNodeWorkers]. Each image is pulled by one pod of
+// the prepull template (§3.8, rendered through a [Renderer]) in the
+// controller's namespace, owned by the controller's pod: the pod is
+// created (a pod of the same name is deleted first), followed through one
+// informer on prepull pods until it ends or images.prepullTimeout passes,
+// and deleted without waiting. A success records the image on the node
+// with [images.Catalog.MarkImageSeenOnNode], so GET /spawner/v1/prepulls
+// and the menus show it at once; the node's status.images, read again by
+// the next refresh, confirms it. A failure is logged and not recorded
+// (D13); the image is tried again in a later round with exponential
+// backoff counted in rounds. A node that leaves the selected set during a
+// round ([NodeRemovals], implemented by [NodeWatcher]) ends its prepulls
+// quietly. [Metrics] count prepulls and rounds.
 //
-// All methods of Service are safe for concurrent use.
+// Under kwok (the tests' fake kubelets) a prepull pod goes Running and
+// then Succeeded through the testcluster stage pod-complete-prepuller;
+// kwok does not add the image to the node's status.images, so tests that
+// need the next refresh to see it report it themselves.
+//
+// All methods of Service and Puller are safe for concurrent use.
 package prepuller

@@ -134,17 +134,25 @@ func selected(name, value string, imgs []corev1.ContainerImage, taints ...corev1
 // watcher on the shared cluster; the watcher stops with the test.
 func newService(t testing.TB, cfg *schema.Config, reg *registry, opts ...prepuller.Option) (*prepuller.Service, *test.Hook) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	src, closer, err := prepuller.NewSource(ctx, cfg.Images, prepuller.SourceOptions{
+	src, closer, err := prepuller.NewSource(context.Background(), cfg.Images, prepuller.SourceOptions{
 		Docker: []images.DockerOption{images.WithPlainHTTP(), images.WithTransport(reg.transport)},
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = closer.Close() })
+	svc, _, hook := newServiceOf(t, cfg, src, opts...)
+	return svc, hook
+}
+
+// newServiceOf builds the image service of cfg over a source and a node
+// watcher on the shared cluster, which stops with the test.
+func newServiceOf(t testing.TB, cfg *schema.Config, src images.Source, opts ...prepuller.Option) (*prepuller.Service, *prepuller.NodeWatcher, *test.Hook) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	w := prepuller.NewNodeWatcher(testcluster.Shared(t).Client(), cfg.Lab.NodeSelector, cfg.WatchReconnectTimeout)
 	w.Start(ctx)
 	log, hook := test.NewNullLogger()
 	log.SetOutput(io.Discard)
 	log.SetLevel(logrus.DebugLevel)
-	return prepuller.New(cfg, src, w, logrus.NewEntry(log), opts...), hook
+	return prepuller.New(cfg, src, w, logrus.NewEntry(log), opts...), w, hook
 }

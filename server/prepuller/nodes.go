@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -37,6 +38,11 @@ type NodeWatcher struct {
 	informer cache.SharedIndexInformer
 	lister   listersv1.NodeLister
 	started  chan struct{}
+
+	// mu guards removed: per node asked about, the channel closed when
+	// the node leaves the selected set.
+	mu      sync.Mutex
+	removed map[string]chan struct{}
 }
 
 // NewNodeWatcher returns a watcher of the nodes matching selector (every
@@ -54,11 +60,64 @@ func NewNodeWatcher(client kubernetes.Interface, selector map[string]string, wat
 	}
 	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(tweak))
 	nodes := factory.Core().V1().Nodes()
-	return &NodeWatcher{
+	w := &NodeWatcher{
 		factory:  factory,
 		informer: nodes.Informer(),
 		lister:   nodes.Lister(),
 		started:  make(chan struct{}),
+		removed:  map[string]chan struct{}{},
+	}
+	_, _ = w.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{DeleteFunc: w.onDelete})
+	return w
+}
+
+// Removed returns a channel that is closed when the node leaves the
+// selected set: it is deleted, or relabelled so that the selector no
+// longer matches. The channel is closed at once when the node is not in
+// the set now (once the watcher has listed the nodes; before that every
+// node counts as present). A node that comes back later gets a new
+// channel from the next call.
+func (w *NodeWatcher) Removed(node string) <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if ch, ok := w.removed[node]; ok {
+		return ch
+	}
+	ch := make(chan struct{})
+	if w.synced() {
+		if _, err := w.lister.Get(node); err != nil {
+			close(ch)
+			return ch
+		}
+	}
+	w.removed[node] = ch
+	return ch
+}
+
+// synced reports whether the informer has listed the nodes.
+func (w *NodeWatcher) synced() bool {
+	select {
+	case <-w.started:
+		return w.informer.HasSynced()
+	default:
+		return false
+	}
+}
+
+// onDelete closes the removal channel of a node that left the set.
+func (w *NodeWatcher) onDelete(obj any) {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	n, ok := obj.(*corev1.Node)
+	if !ok {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if ch, ok := w.removed[n.Name]; ok {
+		close(ch)
+		delete(w.removed, n.Name)
 	}
 }
 

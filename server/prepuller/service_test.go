@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"gotest.tools/v3/golden"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	nublado "github.com/nublado-go/nublado"
 	"github.com/nublado-go/nublado/images"
@@ -291,4 +293,43 @@ func TestRegistryStatus(t *testing.T) {
 	err := svc.Refresh(context.Background())
 	var aerr *images.AuthError
 	require.ErrorAs(t, err, &aerr, "Refresh against a registry that wants credentials")
+}
+
+// TestNodeWatcherRemoved: Removed is closed at once for a node that is not
+// selected, and when a selected node is deleted or stops matching the
+// selector.
+func TestNodeWatcherRemoved(t *testing.T) {
+	c := addNodes(t, selected("removal-a", "removal", nil), selected("removal-b", "removal", nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := prepuller.NewNodeWatcher(c.Client(), map[string]string{"nublado.test/selector": "removal"}, time.Minute)
+	w.Start(ctx)
+	nodes, err := w.Nodes(ctx)
+	require.NoError(t, err)
+	require.Len(t, nodes, 2)
+	closed := func(ch <-chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	assert.True(t, closed(w.Removed("removal-x")), "a node that does not exist")
+	a, b := w.Removed("removal-a"), w.Removed("removal-b")
+	assert.False(t, closed(a))
+	assert.False(t, closed(b))
+
+	require.NoError(t, c.RemoveNode(ctx, "removal-a"))
+	_, err = c.Client().CoreV1().Nodes().Patch(ctx, "removal-b", types.MergePatchType,
+		[]byte(`{"metadata":{"labels":{"nublado.test/selector":"elsewhere"}}}`), metav1.PatchOptions{})
+	require.NoError(t, err)
+	for name, ch := range map[string]<-chan struct{}{"deleted": a, "relabelled": b} {
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Errorf("Removed of the %s node not closed", name)
+		}
+	}
+	assert.True(t, closed(w.Removed("removal-a")), "asked again after the removal")
 }

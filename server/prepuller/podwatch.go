@@ -1,0 +1,174 @@
+package prepuller
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/cache"
+)
+
+// Labels of prepull pods (spec §3.8).
+const (
+	// LabelCategory is the label that says what a pod belongs to.
+	LabelCategory = "nublado.lsst.io/category"
+	// CategoryPrepuller is its value on prepull pods.
+	CategoryPrepuller = "prepuller"
+)
+
+var podsGVR = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+
+// runningPhases are the phases of a prepull pod that has not finished.
+var runningPhases = []corev1.PodPhase{corev1.PodUnknown, corev1.PodPending, corev1.PodRunning, ""}
+
+// podWatch follows the prepull pods of the controller's namespace through
+// one informer (a watch with the label selector of prepull pods), so that
+// waiting for a pod to finish costs no request of its own.
+type podWatch struct {
+	namespace string
+	informer  cache.SharedIndexInformer
+	once      sync.Once // starts the informer
+
+	mu      sync.Mutex
+	waiters map[types.UID]*podWaiter
+}
+
+// podWaiter is the state of one pod that someone waits for.
+type podWaiter struct {
+	changed chan struct{} // receives a value after each change
+	phase   corev1.PodPhase
+	gone    bool // the informer has seen it deleted
+}
+
+func newPodWatch(dyn dynamic.Interface, namespace string, watchTimeout time.Duration) *podWatch {
+	ri := dyn.Resource(podsGVR).Namespace(namespace)
+	selector := LabelCategory + "=" + CategoryPrepuller
+	secs := int64(math.Ceil(watchTimeout.Seconds()))
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			opts.LabelSelector = selector
+			return ri.List(ctx, opts)
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			opts.LabelSelector = selector
+			if secs > 0 {
+				opts.TimeoutSeconds = &secs
+			}
+			return ri.Watch(ctx, opts)
+		},
+	}
+	w := &podWatch{
+		namespace: namespace,
+		informer: cache.NewSharedIndexInformerWithOptions(lw, &unstructured.Unstructured{},
+			cache.SharedIndexInformerOptions{ObjectDescription: "prepull pods"}),
+		waiters: map[types.UID]*podWaiter{},
+	}
+	_, _ = w.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { w.notify(obj, false) },
+		UpdateFunc: func(_, obj any) { w.notify(obj, false) },
+		DeleteFunc: func(obj any) { w.notify(obj, true) },
+	})
+	return w
+}
+
+// start runs the informer until ctx ends (on the first call) and waits
+// for its first list.
+func (w *podWatch) start(ctx context.Context) error {
+	w.once.Do(func() { go w.informer.RunWithContext(ctx) })
+	if !cache.WaitForCacheSync(ctx.Done(), w.informer.HasSynced) {
+		return fmt.Errorf("listing prepull pods: %w", context.Cause(ctx))
+	}
+	return nil
+}
+
+// notify records a change of a pod someone waits for.
+func (w *podWatch) notify(obj any, deleted bool) {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj, deleted = d.Obj, true
+	}
+	pod, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if pw := w.waiters[pod.GetUID()]; pw != nil {
+		pw.update(pod, deleted)
+	}
+}
+
+func (pw *podWaiter) update(pod *unstructured.Unstructured, deleted bool) {
+	pw.gone = pw.gone || deleted
+	pw.phase = podPhase(pod)
+	select {
+	case pw.changed <- struct{}{}:
+	default:
+	}
+}
+
+// register starts following the pod with this uid, from its state in the
+// informer's cache if it is there already.
+func (w *podWatch) register(name string, uid types.UID) *podWaiter {
+	pw := &podWaiter{changed: make(chan struct{}, 1)}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.waiters[uid] = pw
+	if obj, ok, _ := w.informer.GetStore().GetByKey(w.namespace + "/" + name); ok {
+		if pod, ok := obj.(*unstructured.Unstructured); ok && pod.GetUID() == uid {
+			pw.update(pod, false)
+		}
+	}
+	return pw
+}
+
+func (w *podWatch) unregister(uid types.UID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.waiters, uid)
+}
+
+// state returns what is known of a followed pod.
+func (w *podWatch) state(pw *podWaiter) (phase corev1.PodPhase, gone bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return pw.phase, pw.gone
+}
+
+// waitFinished waits until the pod with this uid has a phase other than
+// Unknown, Pending and Running, or is gone, and returns that phase (""
+// when it is gone). It fails only when ctx ends.
+func (w *podWatch) waitFinished(ctx context.Context, name string, uid types.UID) (corev1.PodPhase, error) {
+	pw := w.register(name, uid)
+	defer w.unregister(uid)
+	for {
+		phase, gone := w.state(pw)
+		switch {
+		case gone:
+			return "", nil
+		case !slices.Contains(runningPhases, phase):
+			return phase, nil
+		}
+		select {
+		case <-ctx.Done():
+			return phase, context.Cause(ctx)
+		case <-pw.changed:
+		}
+	}
+}
+
+// podPhase returns the phase of a pod.
+func podPhase(pod *unstructured.Unstructured) corev1.PodPhase {
+	p, _, _ := unstructured.NestedString(pod.Object, "status", "phase")
+	return corev1.PodPhase(p)
+}
