@@ -245,12 +245,24 @@ func TestControllerRBAC(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	c := startController(t, localConfig(t, stack, meta), accountKubeconfig(t, ctx))
+	// Site patches, as the site-example overlay passes them.
+	patches := filepath.Join(t.TempDir(), "patches.yaml")
+	require.NoError(t, os.WriteFile(patches, []byte(`patches:
+  - target: {kind: Pod, labelSelector: nublado.lsst.io/category=lab}
+    patch: |-
+      - op: add
+        path: /metadata/annotations/example.org~1site-patched
+        value: "true"
+`), 0o600))
+	c := startController(t, localConfig(t, stack, meta), accountKubeconfig(t, ctx), "--patches", patches)
 	c.expect(http.MethodGet, "/", "", "", http.StatusOK)
 	c.spawn("wanda")
 	c.spawn("rachel")
 	state := c.expect(http.MethodGet, spawner+"/labs/rachel", "", "", http.StatusOK)
 	assert.Contains(t, state, `"status":"running"`)
+	pod, err := cluster.Client().CoreV1().Pods("userlabs-rachel").Get(ctx, "rachel-nb", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "true", pod.Annotations["example.org/site-patched"], "serve --patches patches the lab pod")
 	// The first prepuller round prepulls the weekly that half of the
 	// nodes lack: its pods are created, watched and deleted.
 	require.Eventually(t, func() bool {
