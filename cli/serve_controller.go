@@ -43,6 +43,8 @@ type controller struct {
 	fileServers *fileservers.Manager // nil when file servers are disabled
 	handler     http.Handler
 	ready       func(string)
+	// patches is the --patches file ("" for none).
+	patches string
 	// stop ends the background tasks (node informer, image refresh loop).
 	stop   context.CancelFunc
 	closer io.Closer
@@ -69,7 +71,7 @@ func newController(ctx context.Context, cfg *schema.Config, env schema.Environme
 	if err != nil {
 		return nil, fmt.Errorf("building the image source: %w", err)
 	}
-	c := &controller{cfg: cfg, log: log, ready: deps.ready, closer: closer}
+	c := &controller{cfg: cfg, log: log, ready: deps.ready, closer: closer, patches: f.patches}
 	if err := c.build(restCfg, src, meta, env, m, reg); err != nil {
 		c.close()
 		return nil, err
@@ -94,7 +96,11 @@ func (c *controller) build(restCfg *rest.Config, src images.Source, meta podMeta
 	if err != nil {
 		return err
 	}
-	renderer, err := engine.New(nublado.CUE, engine.Config(c.cfg))
+	patches, err := patchesOptions(c.patches)
+	if err != nil {
+		return err
+	}
+	renderer, err := engine.New(nublado.CUE, append(patches, engine.Config(c.cfg))...)
 	if err != nil {
 		return fmt.Errorf("loading the templates: %w", err)
 	}
