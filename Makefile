@@ -31,6 +31,10 @@ bench: cluster-bins ## benchmarks (numbers go into the issue notes)
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 	NUBLADO_ENGINE_RENDERS=50000 $(GO) test -run '^TestMemoryFlat$$' -count=1 -v -timeout 30m ./engine/
 
+.PHONY: soak
+soak: cluster-bins ## long load and fault tests (build tag soak; numbers go into the issue notes)
+	$(GO) test -count=1 -tags soak -run Soak -timeout 60m ./...
+
 .PHONY: check
 check: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^deploy/local/') ); \
