@@ -104,20 +104,36 @@ func (e *SpawnFailedError) Error() string {
 	return fmt.Sprintf("spawn of %s ended with %s %q", e.User, e.Last.Type, e.Last.Message)
 }
 
+// createdProgress is the progress of the event "Created Kubernetes objects
+// for user lab" that ends the apply.
+const createdProgress = 30
+
+// SpawnTimes are the moments of a spawn that its event stream shows.
+type SpawnTimes struct {
+	// Created is when the event that the lab's objects were created
+	// (progress 30) arrived; Complete when the complete event did.
+	Created, Complete time.Time
+}
+
 // WaitSpawn follows user's event stream until it ends and returns when
-// the complete event arrived, or a *SpawnFailedError.
-func (c *Client) WaitSpawn(ctx context.Context, user string) (complete time.Time, err error) {
+// the objects were created and the complete event arrived, or a
+// *SpawnFailedError.
+func (c *Client) WaitSpawn(ctx context.Context, user string) (times SpawnTimes, err error) {
 	resp, err := c.do(ctx, http.MethodGet, "/labs/"+user+"/events", user, "", http.StatusOK)
 	if err != nil {
-		return time.Time{}, err
+		return times, err
 	}
 	defer resp.Body.Close()
 	failed := &SpawnFailedError{User: user}
 	err = readEvents(resp.Body, func(ev Event) bool {
 		failed.Last = ev
 		switch ev.Type {
+		case "info":
+			if ev.Progress == createdProgress && times.Created.IsZero() {
+				times.Created = time.Now()
+			}
 		case "complete":
-			complete = time.Now()
+			times.Complete = time.Now()
 			return false
 		case "error":
 			failed.Message = ev.Message
@@ -128,11 +144,11 @@ func (c *Client) WaitSpawn(ctx context.Context, user string) (complete time.Time
 	})
 	switch {
 	case err != nil:
-		return time.Time{}, fmt.Errorf("reading the events of %s: %w", user, err)
-	case complete.IsZero():
-		return time.Time{}, failed
+		return SpawnTimes{}, fmt.Errorf("reading the events of %s: %w", user, err)
+	case times.Complete.IsZero():
+		return SpawnTimes{}, failed
 	}
-	return complete, nil
+	return times, nil
 }
 
 // readEvents parses an event stream and calls fn for each event until fn

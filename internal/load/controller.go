@@ -220,9 +220,9 @@ func ParseMetrics(r io.Reader) (Metrics, error) {
 
 // Sum adds the values of a counter (or the sample counts of a histogram,
 // or the sums when sums is set) of family name, over the series whose labels
-// include every label of match, grouped by the value of label by ("" for
-// one total).
-func (m Metrics) Sum(name, by string, match map[string]string, sums bool) map[string]float64 {
+// include every label of match, grouped by the values of the labels by
+// (joined with a space; "" for one total).
+func (m Metrics) Sum(name string, match map[string]string, sums bool, by ...string) map[string]float64 {
 	out := map[string]float64{}
 	f := m[name]
 	if f == nil {
@@ -249,7 +249,11 @@ func (m Metrics) Sum(name, by string, match map[string]string, sums bool) map[st
 		case s.Untyped != nil:
 			v = s.Untyped.GetValue()
 		}
-		out[labels[by]] += v
+		key := make([]string, len(by))
+		for i, l := range by {
+			key[i] = labels[l]
+		}
+		out[strings.Join(key, " ")] += v
 	}
 	return out
 }

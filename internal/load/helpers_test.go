@@ -125,11 +125,18 @@ type scenario struct {
 // report is what a run measured.
 type report struct {
 	spawn, create, del load.Summary
+	// applied is from the request to the objects' creation, started from
+	// there to complete.
+	applied, started load.Summary
 	// requestsPerSpawn are the controller's Kubernetes API requests of the
 	// spawn phase per spawn, by method ("" the total); apiserverPerSpawn
 	// the API server's requests of all clients (controller manager,
 	// scheduler, kwok, the controller) in the same phase.
 	requestsPerSpawn, apiserverPerSpawn map[string]float64
+	// latencyPerSpawn are the controller's requests other than watches per
+	// spawn, by verb and resource (client-go reports no latency of
+	// watches).
+	latencyPerSpawn map[string]float64
 	// limiterWaitPerSpawn is the time requests waited for the client-side
 	// rate limiter, per spawn.
 	limiterWaitPerSpawn time.Duration
@@ -198,15 +205,20 @@ func runScenario(t *testing.T, sc scenario) report {
 	cpuAfter, err := ctrl.CPU()
 	require.NoError(t, err)
 	r.spawn = load.Summarize(spawns)
-	r.create = acceptSummary(spawns)
+	r.create = phaseSummary(spawns, func(r load.Result) time.Duration { return r.Accepted })
+	r.applied = phaseSummary(spawns, func(r load.Result) time.Duration { return r.Applied })
+	r.started = phaseSummary(spawns, func(r load.Result) time.Duration { return r.Done - r.Applied })
 	r.requestsPerSpawn = perSpawn(load.Delta(
-		before.ctrl.Sum("nublado_kubernetes_requests_total", "method", nil, false),
-		after.ctrl.Sum("nublado_kubernetes_requests_total", "method", nil, false)), sc.users)
+		before.ctrl.Sum("nublado_kubernetes_requests_total", nil, false, "method"),
+		after.ctrl.Sum("nublado_kubernetes_requests_total", nil, false, "method")), sc.users)
 	r.apiserverPerSpawn = perSpawn(load.Delta(
-		before.apiserver.Sum("apiserver_request_total", "verb", nil, false),
-		after.apiserver.Sum("apiserver_request_total", "verb", nil, false)), sc.users)
-	wait := load.Delta(before.ctrl.Sum("nublado_kubernetes_rate_limiter_duration_seconds", "", nil, true),
-		after.ctrl.Sum("nublado_kubernetes_rate_limiter_duration_seconds", "", nil, true))[""]
+		before.apiserver.Sum("apiserver_request_total", nil, false, "verb"),
+		after.apiserver.Sum("apiserver_request_total", nil, false, "verb")), sc.users)
+	wait := load.Delta(before.ctrl.Sum("nublado_kubernetes_rate_limiter_duration_seconds", nil, true),
+		after.ctrl.Sum("nublado_kubernetes_rate_limiter_duration_seconds", nil, true))[""]
+	r.latencyPerSpawn = perSpawn(load.Delta(
+		before.ctrl.Sum("nublado_kubernetes_request_duration_seconds", nil, false, "verb", "resource"),
+		after.ctrl.Sum("nublado_kubernetes_request_duration_seconds", nil, false, "verb", "resource")), sc.users)
 	r.limiterWaitPerSpawn = time.Duration(wait * float64(time.Second) / float64(sc.users))
 	r.cpuPerSpawn = (cpuAfter - cpuBefore) / time.Duration(sc.users)
 	for _, res := range spawns {
@@ -235,11 +247,12 @@ func runScenario(t *testing.T, sc scenario) report {
 	return r
 }
 
-func acceptSummary(results []load.Result) load.Summary {
+// phaseSummary summarises the phase of each result that f returns.
+func phaseSummary(results []load.Result, f func(load.Result) time.Duration) load.Summary {
 	acc := make([]load.Result, len(results))
 	for i, r := range results {
 		acc[i] = r
-		acc[i].Done = r.Accepted
+		acc[i].Done = f(r)
 	}
 	return load.Summarize(acc)
 }
@@ -316,8 +329,11 @@ func logReport(t *testing.T, sc scenario, r report) {
 	t.Logf("load average before %s, after %s (2 cores)", r.loadBefore, r.loadAfter)
 	t.Logf("spawn (POST → complete event): %s", r.spawn)
 	t.Logf("create answered (POST → 201):   %s", r.create)
+	t.Logf("objects created (POST → progress 30): %s", r.applied)
+	t.Logf("pod started (progress 30 → complete): %s", r.started)
 	t.Logf("delete (DELETE → 204):         %s", r.del)
 	t.Logf("controller API requests per spawn: %s", formatCounts(r.requestsPerSpawn))
+	t.Logf("controller non-watch requests per spawn: %s", formatCounts(r.latencyPerSpawn))
 	t.Logf("API server requests per spawn (all clients): %s", formatCounts(r.apiserverPerSpawn))
 	t.Logf("client rate-limiter wait per spawn: %s; controller CPU per spawn: %s",
 		r.limiterWaitPerSpawn.Round(time.Millisecond), r.cpuPerSpawn.Round(time.Millisecond))

@@ -18,33 +18,40 @@ type Result struct {
 	// Done is how long from the request to the end of the operation: the
 	// complete event of a spawn, the 204 of a delete.
 	Done time.Duration
+	// Applied is how long from the request of a spawn to the event that
+	// its objects were created (0 for a delete); Done minus Applied is
+	// the pod's start as the controller saw it.
+	Applied time.Duration
 	// Err is the failure, nil when the operation succeeded.
 	Err error
 }
 
-// Operation is what each user does: spawn or delete.
-type Operation func(ctx context.Context, c *Client, user string) (accepted, done time.Duration, err error)
+// Operation is what each user does: spawn or delete. It fills the
+// durations and the error of r.
+type Operation func(ctx context.Context, c *Client, r *Result)
 
 // Spawn creates the user's lab and follows its events until it completes.
-func Spawn(ctx context.Context, c *Client, user string) (accepted, done time.Duration, err error) {
-	start := time.Now()
-	if err := c.Create(ctx, user); err != nil {
-		return time.Since(start), 0, err
+func Spawn(ctx context.Context, c *Client, r *Result) {
+	if r.Err = c.Create(ctx, r.User); r.Err != nil {
+		r.Accepted = time.Since(r.Start)
+		return
 	}
-	accepted = time.Since(start)
-	complete, err := c.WaitSpawn(ctx, user)
-	if err != nil {
-		return accepted, 0, err
+	r.Accepted = time.Since(r.Start)
+	times, err := c.WaitSpawn(ctx, r.User)
+	if r.Err = err; err != nil {
+		return
 	}
-	return accepted, complete.Sub(start), nil
+	r.Done = times.Complete.Sub(r.Start)
+	if !times.Created.IsZero() {
+		r.Applied = times.Created.Sub(r.Start)
+	}
 }
 
 // Delete deletes the user's lab and waits for the 204.
-func Delete(ctx context.Context, c *Client, user string) (accepted, done time.Duration, err error) {
-	start := time.Now()
-	err = c.Delete(ctx, user)
-	d := time.Since(start)
-	return d, d, err
+func Delete(ctx context.Context, c *Client, r *Result) {
+	r.Err = c.Delete(ctx, r.User)
+	r.Accepted = time.Since(r.Start)
+	r.Done = r.Accepted
 }
 
 // Run starts op for every user, the i-th at i*window/len(users) after the
@@ -70,7 +77,7 @@ func Run(ctx context.Context, c *Client, users []string, window time.Duration, o
 			}
 			r := Result{User: user, Start: time.Now()}
 			r.Offset = r.Start.Sub(begin)
-			r.Accepted, r.Done, r.Err = op(ctx, c, user)
+			op(ctx, c, &r)
 			results[i] = r
 		})
 	}
