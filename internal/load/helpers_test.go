@@ -137,6 +137,8 @@ type report struct {
 	// spawn, by verb and resource (client-go reports no latency of
 	// watches).
 	latencyPerSpawn map[string]float64
+	// meanLatency is the mean latency of those requests.
+	meanLatency map[string]time.Duration
 	// limiterWaitPerSpawn is the time requests waited for the client-side
 	// rate limiter, per spawn.
 	limiterWaitPerSpawn time.Duration
@@ -212,13 +214,22 @@ func runScenario(t *testing.T, sc scenario) report {
 		before.ctrl.Sum("nublado_kubernetes_requests_total", nil, false, "method"),
 		after.ctrl.Sum("nublado_kubernetes_requests_total", nil, false, "method")), sc.users)
 	r.apiserverPerSpawn = perSpawn(load.Delta(
-		before.apiserver.Sum("apiserver_request_total", nil, false, "verb"),
-		after.apiserver.Sum("apiserver_request_total", nil, false, "verb")), sc.users)
+		before.apiserver.Sum("apiserver_request_total", nil, false, "verb", "resource"),
+		after.apiserver.Sum("apiserver_request_total", nil, false, "verb", "resource")), sc.users)
 	wait := load.Delta(before.ctrl.Sum("nublado_kubernetes_rate_limiter_duration_seconds", nil, true),
 		after.ctrl.Sum("nublado_kubernetes_rate_limiter_duration_seconds", nil, true))[""]
 	r.latencyPerSpawn = perSpawn(load.Delta(
 		before.ctrl.Sum("nublado_kubernetes_request_duration_seconds", nil, false, "verb", "resource"),
 		after.ctrl.Sum("nublado_kubernetes_request_duration_seconds", nil, false, "verb", "resource")), sc.users)
+	sums := load.Delta(
+		before.ctrl.Sum("nublado_kubernetes_request_duration_seconds", nil, true, "verb", "resource"),
+		after.ctrl.Sum("nublado_kubernetes_request_duration_seconds", nil, true, "verb", "resource"))
+	r.meanLatency = map[string]time.Duration{}
+	for k, n := range load.Delta(
+		before.ctrl.Sum("nublado_kubernetes_request_duration_seconds", nil, false, "verb", "resource"),
+		after.ctrl.Sum("nublado_kubernetes_request_duration_seconds", nil, false, "verb", "resource")) {
+		r.meanLatency[k] = time.Duration(sums[k] / n * float64(time.Second)).Round(time.Millisecond)
+	}
 	r.limiterWaitPerSpawn = time.Duration(wait * float64(time.Second) / float64(sc.users))
 	r.cpuPerSpawn = (cpuAfter - cpuBefore) / time.Duration(sc.users)
 	for _, res := range spawns {
@@ -334,6 +345,7 @@ func logReport(t *testing.T, sc scenario, r report) {
 	t.Logf("delete (DELETE → 204):         %s", r.del)
 	t.Logf("controller API requests per spawn: %s", formatCounts(r.requestsPerSpawn))
 	t.Logf("controller non-watch requests per spawn: %s", formatCounts(r.latencyPerSpawn))
+	t.Logf("controller mean request latency: %v", r.meanLatency)
 	t.Logf("API server requests per spawn (all clients): %s", formatCounts(r.apiserverPerSpawn))
 	t.Logf("client rate-limiter wait per spawn: %s; controller CPU per spawn: %s",
 		r.limiterWaitPerSpawn.Round(time.Millisecond), r.cpuPerSpawn.Round(time.Millisecond))
