@@ -75,7 +75,12 @@ node the images of the prepull set that the node lacks.
 Environment: EXTERNAL_INSTANCE_URL, REPERTOIRE_BASE_URL (service discovery,
 to find Gafaelfawr), NUBLADO_CONTROLLER_REPOSITORY, NUBLADO_CONTROLLER_TAG,
 NUBLADO_CONTROLLER_PULL_POLICY, and SSL_CERT_FILE for registries with a
-private CA.`,
+private CA.
+
+--qps and --burst set the client-side rate limit of each Kubernetes client;
+the defaults let a burst of a few hundred spawns through unthrottled and leave
+the protection of the API server to its priority and fairness. The metric
+nublado_kubernetes_rate_limiter_duration_seconds shows time spent throttled.`,
 		Example: `  nublado serve --config /etc/nublado/config.yaml
   nublado serve --config deploy/examples/local.yaml --kubeconfig .cache/cluster/kubeconfig --listen 127.0.0.1:8080`,
 		Args: cobra.NoArgs,
