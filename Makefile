@@ -51,6 +51,10 @@ fuzz: ## run every fuzz target for FUZZTIME (default 30s) one after another
 	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME) $$pkg || exit 1; \
 	done
 
+.PHONY: soak
+soak: cluster-bins ## long load and fault tests (build tag soak; numbers go into the issue notes)
+	$(GO) test -count=1 -tags soak -run Soak -timeout 60m ./...
+
 .PHONY: check
 check: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^deploy/local/') ); \

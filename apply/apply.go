@@ -16,6 +16,7 @@ type ApplyOption func(*applyOptions)
 
 type applyOptions struct {
 	recreate bool
+	absent   map[ObjectRef]bool
 }
 
 // Recreate lets Apply delete and create again a Pod or Job whose change the
@@ -24,6 +25,24 @@ type applyOptions struct {
 // is an error. Immutable ConfigMaps and Secrets are always recreated.
 func Recreate() ApplyOption {
 	return func(o *applyOptions) { o.recreate = true }
+}
+
+// Absent tells Apply that the objects of refs do not exist, as the caller
+// has just checked (a lab's namespace before a spawn): Apply then skips
+// the read it otherwise makes before applying each object to tell a
+// creation from an update. An object that exists after all is applied all
+// the same; it is reported created when nublado is its only field manager,
+// configured otherwise, and an immutable change to it is an error rather
+// than a recreation.
+func Absent(refs ...ObjectRef) ApplyOption {
+	return func(o *applyOptions) {
+		if o.absent == nil {
+			o.absent = map[ObjectRef]bool{}
+		}
+		for _, ref := range refs {
+			o.absent[ref] = true
+		}
+	}
 }
 
 // Apply applies objects with server-side apply in stages (see the package
@@ -124,8 +143,9 @@ func (r *applyRun) record(t *target, action Action, res *unstructured.Unstructur
 func (r *applyRun) applyOne(ctx context.Context, t *target) (Change, error) {
 	a := r.a
 	ri := t.resource(a.dyn)
-	// Nothing exists yet in a namespace this apply created: no need to read.
-	fresh := t.namespaced() && r.createdNamespace(t.ref.Namespace)
+	// Nothing exists yet in a namespace this apply created, nor what the
+	// caller said is absent: no need to read.
+	fresh := t.namespaced() && r.createdNamespace(t.ref.Namespace) || r.o.absent[t.ref]
 	var live *unstructured.Unstructured
 	if !fresh {
 		var err error

@@ -43,6 +43,10 @@ type serveDeps struct {
 // serveFlags are the options of nublado serve.
 type serveFlags struct {
 	config, kubeconfig, listen, patches string
+	// qps and burst are the client-side rate limit of each Kubernetes
+	// client.
+	qps   float32
+	burst int
 }
 
 // NewCmdServe runs the lab controller.
@@ -71,7 +75,12 @@ node the images of the prepull set that the node lacks.
 Environment: EXTERNAL_INSTANCE_URL, REPERTOIRE_BASE_URL (service discovery,
 to find Gafaelfawr), NUBLADO_CONTROLLER_REPOSITORY, NUBLADO_CONTROLLER_TAG,
 NUBLADO_CONTROLLER_PULL_POLICY, and SSL_CERT_FILE for registries with a
-private CA.`,
+private CA.
+
+--qps and --burst set the client-side rate limit of each Kubernetes client;
+the defaults let a burst of a few hundred spawns through unthrottled and leave
+the protection of the API server to its priority and fairness. The metric
+nublado_kubernetes_rate_limiter_duration_seconds shows time spent throttled.`,
 		Example: `  nublado serve --config /etc/nublado/config.yaml
   nublado serve --config deploy/examples/local.yaml --kubeconfig .cache/cluster/kubeconfig --listen 127.0.0.1:8080`,
 		Args: cobra.NoArgs,
@@ -84,6 +93,8 @@ private CA.`,
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: the in-cluster configuration)")
 	fs.StringVar(&f.listen, "listen", ":8080", "listen address")
 	addPatchesFlag(fs, &f.patches)
+	fs.Float32Var(&f.qps, "qps", DefaultServeQPS, "Kubernetes client requests per second (client-side rate limit)")
+	fs.IntVar(&f.burst, "burst", DefaultServeBurst, "Kubernetes client request burst (client-side rate limit)")
 	return cmd
 }
 
@@ -128,29 +139,51 @@ var klogOnce sync.Once
 // cannot be re-pointed safely while clients log).
 func routeKlogOnce(log *logrus.Logger) { klogOnce.Do(func() { routeKlog(log) }) }
 
-// clientLatency receives client-go's request latencies (client-go takes
+// clientMetrics receives client-go's request metrics (client-go takes
 // its metrics once per process) and hands them to the metrics of the
 // controller that serves.
 var (
-	clientLatency     latencyForwarder
-	clientLatencyOnce sync.Once
+	clientMetrics     clientForwarder
+	clientMetricsOnce sync.Once
 )
 
-type latencyForwarder struct {
+// clientForwarder forwards client-go's request latencies, rate-limiter
+// waits and request results to the current *metrics.Metrics (a nil one
+// records nothing).
+type clientForwarder struct {
 	m atomic.Pointer[metrics.Metrics]
 }
 
-// Observe implements client-go's metrics.LatencyMetric.
-func (f *latencyForwarder) Observe(ctx context.Context, verb string, u url.URL, latency time.Duration) {
-	f.m.Load().Observe(ctx, verb, u, latency) // a nil *Metrics records nothing
+// latency implements client-go's metrics.LatencyMetric for request latencies.
+type latency struct{ f *clientForwarder }
+
+func (l latency) Observe(ctx context.Context, verb string, u url.URL, d time.Duration) {
+	l.f.m.Load().Observe(ctx, verb, u, d)
 }
 
-// recordClientLatency sends client-go's request latencies to m.
-func recordClientLatency(m *metrics.Metrics) {
-	clientLatencyOnce.Do(func() {
-		clientmetrics.Register(clientmetrics.RegisterOpts{RequestLatency: &clientLatency})
+// limiterWait implements client-go's metrics.LatencyMetric for rate-limiter
+// waits.
+type limiterWait struct{ f *clientForwarder }
+
+func (l limiterWait) Observe(_ context.Context, verb string, u url.URL, d time.Duration) {
+	l.f.m.Load().RateLimited(verb, u, d)
+}
+
+// Increment implements client-go's metrics.ResultMetric.
+func (f *clientForwarder) Increment(_ context.Context, code, method, _ string) {
+	f.m.Load().RequestFinished(code, method)
+}
+
+// recordClientMetrics sends client-go's request metrics to m.
+func recordClientMetrics(m *metrics.Metrics) {
+	clientMetricsOnce.Do(func() {
+		clientmetrics.Register(clientmetrics.RegisterOpts{
+			RequestLatency:     latency{&clientMetrics},
+			RateLimiterLatency: limiterWait{&clientMetrics},
+			RequestResult:      &clientMetrics,
+		})
 	})
-	clientLatency.m.Store(m)
+	clientMetrics.m.Store(m)
 }
 
 // podMetadata is the controller pod's identity (the downward-API files).

@@ -31,6 +31,18 @@ import (
 	"github.com/nublado-go/nublado/server/prepuller"
 )
 
+// Defaults of the client-side rate limit of serve's Kubernetes clients
+// (--qps, --burst). Each client (the dynamic client of the informers and
+// reads, the applier's, the node watcher's) has a limiter of its own.
+// A spawn makes about 13 requests (watches included), so apply's 50/100
+// throttled a burst of 200 spawns on the local control plane by 9.7 s per
+// spawn (p95 38.7 s); with 500/1000 no request waits and the API server's
+// own priority and fairness is what protects it.
+const (
+	DefaultServeQPS   = 500
+	DefaultServeBurst = 1000
+)
+
 // controller is the wired controller: the image service, the lab manager,
 // the file-server manager (when file servers are enabled), the fsadmin
 // manager and the HTTP handler.
@@ -65,13 +77,15 @@ func newController(ctx context.Context, cfg *schema.Config, env schema.Environme
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
-	recordClientLatency(m)
+	recordClientMetrics(m)
 
 	src, closer, err := prepuller.NewSource(ctx, cfg.Images, prepuller.SourceOptions{Docker: deps.docker})
 	if err != nil {
 		return nil, fmt.Errorf("building the image source: %w", err)
 	}
 	c := &controller{cfg: cfg, log: log, ready: deps.ready, closer: closer, patches: f.patches}
+	restCfg = rest.CopyConfig(restCfg)
+	restCfg.QPS, restCfg.Burst = f.qps, f.burst
 	if err := c.build(restCfg, src, meta, env, m, reg); err != nil {
 		c.close()
 		return nil, err
@@ -80,10 +94,9 @@ func newController(ctx context.Context, cfg *schema.Config, env schema.Environme
 }
 
 // build wires the image service, the lab manager and the HTTP handler.
+// Each Kubernetes client gets the rate limit of restCfg.
 func (c *controller) build(restCfg *rest.Config, src images.Source, meta podMetadata,
 	env schema.Environment, m *metrics.Metrics, reg *prometheus.Registry) error {
-	restCfg = rest.CopyConfig(restCfg)
-	restCfg.QPS, restCfg.Burst = apply.DefaultQPS, apply.DefaultBurst
 	kube, err := kubernetes.NewForConfig(restCfg)
 	if err != nil {
 		return fmt.Errorf("creating Kubernetes client: %w", err)
@@ -92,7 +105,8 @@ func (c *controller) build(restCfg *rest.Config, src images.Source, meta podMeta
 	if err != nil {
 		return fmt.Errorf("creating dynamic client: %w", err)
 	}
-	applier, err := apply.NewForConfig(restCfg, apply.WithWatchTimeout(c.cfg.WatchReconnectTimeout))
+	applier, err := apply.NewForConfig(restCfg, apply.WithWatchTimeout(c.cfg.WatchReconnectTimeout),
+		apply.WithClientRate(restCfg.QPS, restCfg.Burst))
 	if err != nil {
 		return err
 	}

@@ -88,10 +88,16 @@ func (s *spawn) run(ctx context.Context) error {
 		return err
 	}
 	rec.update(func(st *nublado.LabState) { st.Status = nublado.LabPending })
-	if err := m.prepareNamespace(ctx, user); err != nil {
+	absent, err := m.prepareNamespace(ctx, user)
+	if err != nil {
 		return err
 	}
-	cs, err := m.cluster.Applier.Apply(ctx, objs)
+	var opts []apply.ApplyOption
+	if absent {
+		// Saves the apply reading the namespace again.
+		opts = append(opts, apply.Absent(apply.ObjectRef{Kind: "Namespace", Name: m.namespace(user)}))
+	}
+	cs, err := m.cluster.Applier.Apply(ctx, objs, opts...)
 	m.logChanges(user, cs)
 	if err != nil {
 		return err
@@ -230,24 +236,25 @@ func (m *Manager) getSecret(ctx context.Context, name string) (*nschema.SecretCo
 // ("Error creating namespace (Namespace userlabs-rachel, status 409):
 // namespaces "userlabs-rachel" already exists"), and nublado never adopts,
 // labels or deletes it. A lab namespace that is being deleted is waited for
-// until it is gone, since nothing can be created in it.
-func (m *Manager) prepareNamespace(ctx context.Context, user string) error {
+// until it is gone, since nothing can be created in it. It reports whether
+// the namespace does not exist (any more).
+func (m *Manager) prepareNamespace(ctx context.Context, user string) (absent bool, err error) {
 	name := m.namespace(user)
 	ref := apply.ObjectRef{Kind: "Namespace", Name: name}
 	obj, err := m.cluster.Dynamic.Resource(namespacesGVR).Get(ctx, name, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
-		return nil
+		return true, nil
 	case err != nil:
-		return apply.NewObjectError("reading namespace", ref, err)
+		return false, apply.NewObjectError("reading namespace", ref, err)
 	case !isLab(obj):
-		return &apply.ObjectError{Op: "creating namespace", Object: ref, Status: 409,
+		return false, &apply.ObjectError{Op: "creating namespace", Object: ref, Status: 409,
 			Message: fmt.Sprintf("namespaces %q already exists", name)}
 	case obj.GetDeletionTimestamp() != nil:
 		_, err := m.cluster.Applier.Delete(ctx, []*unstructured.Unstructured{namespaceObject(name)}, true)
-		return err
+		return err == nil, err
 	}
-	return nil
+	return false, nil
 }
 
 // finishSpawn returns the finish function of a spawn-type operation started

@@ -56,6 +56,15 @@ type Metrics struct {
 	// KubernetesRequests is the latency of Kubernetes API requests by verb
 	// and resource (nublado_kubernetes_request_duration_seconds).
 	KubernetesRequests *prometheus.HistogramVec
+	// KubernetesResults counts finished Kubernetes API requests, watches
+	// included, by HTTP method and status code
+	// (nublado_kubernetes_requests_total).
+	KubernetesResults *prometheus.CounterVec
+	// RateLimiterWait is how long Kubernetes API requests waited for the
+	// client-side rate limiter, by verb and resource
+	// (nublado_kubernetes_rate_limiter_duration_seconds): the sign that the
+	// client QPS and burst are too low for the load.
+	RateLimiterWait *prometheus.HistogramVec
 }
 
 // spawnBuckets cover a spawn: a second on a warm node to the default
@@ -107,9 +116,19 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help:    "Latency of Kubernetes API requests by verb and resource.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
 		}, []string{"verb", "resource"}),
+		KubernetesResults: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "kubernetes_requests_total",
+			Help: "Kubernetes API requests (watches included) by method and status code.",
+		}, []string{"method", "code"}),
+		RateLimiterWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: Namespace, Name: "kubernetes_rate_limiter_duration_seconds",
+			Help:    "Time Kubernetes API requests waited for the client-side rate limiter, by verb and resource.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}, []string{"verb", "resource"}),
 	}
 	reg.MustRegister(m.ActiveLabs, m.Spawns, m.SpawnDuration, m.Deletes, m.DeleteDuration,
-		m.FileServers, m.FileServerCreates, m.FileServerDeletes, m.KubernetesRequests)
+		m.FileServers, m.FileServerCreates, m.FileServerDeletes, m.KubernetesRequests,
+		m.KubernetesResults, m.RateLimiterWait)
 	// Start every outcome at zero so that rates exist before the first event.
 	for _, o := range []string{Success, Failure} {
 		m.Spawns.WithLabelValues(o)
@@ -185,6 +204,23 @@ func (m *Metrics) FileServerDeleted(ok bool) {
 func (m *Metrics) Observe(_ context.Context, verb string, u url.URL, latency time.Duration) {
 	if m != nil {
 		m.KubernetesRequests.WithLabelValues(verb, Resource(u.Path)).Observe(latency.Seconds())
+	}
+}
+
+// RateLimited records how long one Kubernetes API request waited for the
+// client-side rate limiter; u is the request's URL (or its template).
+func (m *Metrics) RateLimited(verb string, u url.URL, wait time.Duration) {
+	if m != nil {
+		m.RateLimiterWait.WithLabelValues(verb, Resource(u.Path)).Observe(wait.Seconds())
+	}
+}
+
+// RequestFinished counts one finished Kubernetes API request with its HTTP
+// method and status code (client-go's code, "<error>" when there was no
+// response). Its arguments are those of client-go's metrics.ResultMetric.
+func (m *Metrics) RequestFinished(code, method string) {
+	if m != nil {
+		m.KubernetesResults.WithLabelValues(method, code).Inc()
 	}
 }
 

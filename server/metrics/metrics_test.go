@@ -29,6 +29,10 @@ func TestMetrics(t *testing.T) {
 	m.FileServerCreated(true)
 	m.FileServerDeleted(false)
 	m.Observe(context.Background(), "POST", url.URL{Path: "/api/v1/namespaces/userlabs-rachel/pods"}, 30*time.Millisecond)
+	m.RateLimited("PATCH", url.URL{Path: "/api/v1/namespaces/{namespace}/pods/{name}"}, 250*time.Millisecond)
+	m.RequestFinished("200", "PATCH")
+	m.RequestFinished("200", "PATCH")
+	m.RequestFinished("<error>", "GET")
 
 	assert.Equal(t, 3.0, value(t, m.ActiveLabs))
 	assert.Equal(t, 2.0, value(t, m.Spawns.WithLabelValues(metrics.Success)))
@@ -47,6 +51,11 @@ func TestMetrics(t *testing.T) {
 	h = histogram(t, m.KubernetesRequests.WithLabelValues("POST", "pods"))
 	assert.Equal(t, uint64(1), h.GetSampleCount())
 	assert.InDelta(t, 0.03, h.GetSampleSum(), 1e-9)
+	h = histogram(t, m.RateLimiterWait.WithLabelValues("PATCH", "pods"))
+	assert.Equal(t, uint64(1), h.GetSampleCount())
+	assert.InDelta(t, 0.25, h.GetSampleSum(), 1e-9)
+	assert.Equal(t, 2.0, value(t, m.KubernetesResults.WithLabelValues("PATCH", "200")))
+	assert.Equal(t, 1.0, value(t, m.KubernetesResults.WithLabelValues("GET", "<error>")))
 
 	families, err := reg.Gather()
 	require.NoError(t, err)
@@ -56,7 +65,8 @@ func TestMetrics(t *testing.T) {
 	}
 	assert.Equal(t, []string{
 		"nublado_active_labs", "nublado_file_server_creates_total", "nublado_file_server_deletes_total",
-		"nublado_file_servers", "nublado_kubernetes_request_duration_seconds",
+		"nublado_file_servers", "nublado_kubernetes_rate_limiter_duration_seconds",
+		"nublado_kubernetes_request_duration_seconds", "nublado_kubernetes_requests_total",
 		"nublado_lab_delete_duration_seconds", "nublado_lab_deletes_total",
 		"nublado_lab_spawn_duration_seconds", "nublado_lab_spawns_total",
 	}, names)
@@ -88,6 +98,8 @@ func TestNilMetrics(t *testing.T) {
 	m.FileServerCreated(true)
 	m.FileServerDeleted(true)
 	m.Observe(context.Background(), "GET", url.URL{Path: "/api/v1/pods"}, time.Millisecond)
+	m.RateLimited("GET", url.URL{Path: "/api/v1/pods"}, time.Millisecond)
+	m.RequestFinished("200", "GET")
 	assert.Nil(t, m)
 }
 
