@@ -170,7 +170,7 @@ func (e *env) start() *controller {
 		_ = cmd.Process.Kill()
 		<-c.done
 		if e.t.Failed() {
-			e.t.Logf("controller log (last 40 lines):\n%s", c.tail(40))
+			e.t.Logf("controller log (last 400 lines):\n%s", c.tail(400))
 		}
 	})
 	select {

@@ -67,12 +67,15 @@ func TestRestartDuringDelete(t *testing.T) {
 	deleted := time.Since(begin)
 	r := <-restarted
 	require.NoError(t, r.err)
-	evs := c.events("rachel", time.Minute)
 	switch code {
 	case http.StatusNoContent:
+		evs := c.events("rachel", time.Minute)
 		assert.Equal(t, event{"info", `{"message": "Lab for rachel deleted", "progress": 100}`}, evs[len(evs)-1], "events: %v", evs)
 	case http.StatusInternalServerError:
-		assert.Equal(t, event{"failed", `{"message": "Lab delete failed"}`}, evs[len(evs)-1], "events: %v", evs)
+		// The failed delete's events end with failed; reconcile then
+		// reaps the failed lab (whose events replace them).
+		assert.NotEmpty(t, c.logged("Lab delete failed"))
+		t.Logf("DELETE failed cleanly: %s", body)
 	default:
 		t.Fatalf("DELETE answered %d: %s", code, body)
 	}
