@@ -89,8 +89,19 @@ func newEnv(t *testing.T, o envOptions) *env {
 		prefix: fmt.Sprintf("ft%02d", n), ns: fmt.Sprintf("faults-%02d", n)}
 	dir := t.TempDir()
 	e.meta = filepath.Join(dir, "podinfo")
-	require.NoError(t, e.stack.Seed(background, e.c.Client(), devstack.SeedOptions{
-		Namespace: e.ns, MetadataDir: e.meta, PullSecret: "pull-secret"}))
+	// Seed again while the new namespace lacks its default ServiceAccount
+	// (the controller manager may still be catching up after an API
+	// server restart of an earlier test).
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := e.stack.Seed(background, e.c.Client(), devstack.SeedOptions{
+			Namespace: e.ns, MetadataDir: e.meta, PullSecret: "pull-secret"})
+		if err == nil {
+			break
+		}
+		require.True(t, strings.Contains(err.Error(), "serviceaccount") && time.Now().Before(deadline), "seeding: %v", err)
+		time.Sleep(200 * time.Millisecond)
+	}
 	var err error
 	e.proxy, err = faults.NewProxy(e.c.Config())
 	require.NoError(t, err)
@@ -173,9 +184,13 @@ func (e *env) start() *controller {
 			e.t.Logf("controller log (last 400 lines):\n%s", c.tail(400))
 		}
 	})
+	begin := time.Now()
 	select {
 	case a := <-addr:
 		c.base = "http://" + a
+		if d := time.Since(begin); d > 10*time.Second {
+			e.t.Logf("the controller took %s to start", d.Round(time.Millisecond))
+		}
 	case <-c.done:
 		e.t.Fatalf("nublado serve exited early (%v):\n%s", c.err, c.tail(40))
 	case <-time.After(2 * time.Minute):

@@ -88,7 +88,7 @@ func TestGafaelfawrFaults(t *testing.T) {
 
 	code, body, _ := c.labForm("rachel")
 	assert.Equal(t, http.StatusInternalServerError, code)
-	assert.NotEmpty(t, c.loggedContaining("service discovery"), "the reason is logged")
+	c.waitContaining("service discovery", 10*time.Second)
 	g.discoveryDown.Store(false)
 	code, body, took := c.labForm("rachel")
 	require.Equal(t, http.StatusOK, code, body)
@@ -98,7 +98,7 @@ func TestGafaelfawrFaults(t *testing.T) {
 	g.userInfoDown.Store(true)
 	code, body, _ = c.labForm("wanda")
 	assert.Equal(t, http.StatusInternalServerError, code)
-	assert.NotEmpty(t, c.loggedContaining("user-info"), "the reason is logged")
+	c.waitContaining("user-info", 10*time.Second)
 	c.alive()
 	g.userInfoDown.Store(false)
 	code, _, took = c.labForm("wanda")
@@ -197,4 +197,16 @@ func firstError(lines []string) string {
 	}
 	_ = json.Unmarshal([]byte(lines[0]), &e)
 	return e.Error
+}
+
+// waitContaining waits until a log line contains s.
+func (c *controller) waitContaining(s string, timeout time.Duration) {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for len(c.loggedContaining(s)) == 0 {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("the controller did not log %q in %s:\n%s", s, timeout, c.tail(30))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
