@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/nublado-go/nublado/internal/devstack"
 	"github.com/nublado-go/nublado/internal/faults"
@@ -89,9 +92,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 		prefix: fmt.Sprintf("ft%02d", n), ns: fmt.Sprintf("faults-%02d", n)}
 	dir := t.TempDir()
 	e.meta = filepath.Join(dir, "podinfo")
-	// Seed again while the new namespace lacks its default ServiceAccount
+	// The new namespace may lack its default ServiceAccount for a while
 	// (the controller manager may still be catching up after an API
-	// server restart of an earlier test).
+	// server restart of an earlier test): then create it and seed again.
 	deadline := time.Now().Add(time.Minute)
 	for {
 		err := e.stack.Seed(background, e.c.Client(), devstack.SeedOptions{
@@ -100,7 +103,10 @@ func newEnv(t *testing.T, o envOptions) *env {
 			break
 		}
 		require.True(t, strings.Contains(err.Error(), "serviceaccount") && time.Now().Before(deadline), "seeding: %v", err)
-		time.Sleep(200 * time.Millisecond)
+		// Do the controller manager's work rather than wait for it.
+		_, err = e.c.Client().CoreV1().ServiceAccounts(e.ns).Create(background,
+			&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{})
+		require.True(t, err == nil || apierrors.IsAlreadyExists(err), "creating the default ServiceAccount: %v", err)
 	}
 	var err error
 	e.proxy, err = faults.NewProxy(e.c.Config())
