@@ -20,7 +20,8 @@ import (
 // run, run, and nothing else is left.
 func TestSoakRestarts(t *testing.T) {
 	const cycles, users = 5, 4
-	e := newEnv(t, envOptions{})
+	g := newGafaelfawr(t) // knows every user
+	e := newEnv(t, envOptions{repertoire: g.srv.URL + "/repertoire"})
 	c := e.start()
 	names := make([]string, users)
 	for i := range names {
@@ -30,9 +31,15 @@ func TestSoakRestarts(t *testing.T) {
 		restarted := e.restartOn(faults.Verb(http.MethodPatch, "pods"))
 		begin := time.Now()
 		outcomes := parallel(names, func(user string) string {
-			c.create(user)
+			spec := `{"options": {"image_class": "recommended", "size": "small"}, "env": {"JUPYTERHUB_SERVICE_PREFIX": "/nb/"}}`
+			if code, body := c.do(http.MethodPost, api+"/labs/"+user+"/create", userHeaders(user), spec); code != http.StatusCreated {
+				return fmt.Sprintf("create %d: %s", code, body)
+			}
 			return last(c.events(user, 3*time.Minute))
 		})
+		for _, o := range outcomes {
+			require.Contains(t, []string{"complete", "failed"}, o)
+		}
 		r := <-restarted
 		require.NoError(t, r.err)
 		for i, user := range names {
@@ -61,7 +68,7 @@ func TestSoakRestarts(t *testing.T) {
 }
 
 // parallel runs fn for every user at the same time and returns the results
-// in order.
+// in order; fn must not end the test (it runs on other goroutines).
 func parallel(users []string, fn func(string) string) []string {
 	out := make([]string, len(users))
 	var wg sync.WaitGroup
