@@ -35,6 +35,26 @@ bench: cluster-bins ## benchmarks (numbers go into the issue notes)
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 	NUBLADO_ENGINE_RENDERS=50000 $(GO) test -run '^TestMemoryFlat$$' -count=1 -v -timeout 30m ./engine/
 
+# Fuzz targets as package:Target; `make fuzz` runs each for FUZZTIME.
+FUZZTIME    ?= 30s
+# Minimising each new interesting input of the slow targets (the config
+# loader) would otherwise eat most of FUZZTIME.
+FUZZMINTIME ?= 5s
+FUZZ_TARGETS := \
+  ./server:FuzzParseCreateBody \
+  ./schema:FuzzParseConfig \
+  ./images:FuzzParseTag ./images:FuzzCompareTags ./images:FuzzParseReference \
+  ./schema/units:FuzzParseDuration ./schema/units:FuzzParseMemory \
+  ./schema/units:FuzzParseCPU ./schema/units:FuzzParseQuantity
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME (default 30s) one after another
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME) $$pkg || exit 1; \
+	done
+
 .PHONY: check
 check: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^deploy/local/') ); \

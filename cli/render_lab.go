@@ -30,6 +30,7 @@ type labFlags struct {
 	registry  string
 	namespace string
 	strict    bool
+	patches   string
 }
 
 // register adds the flags to cmd.
@@ -46,6 +47,7 @@ func (f *labFlags) register(cmd *cobra.Command) {
 		"JSON map tag → digest of the image repository; without it the requested reference is used as given")
 	fs.StringVar(&f.namespace, "namespace", "nublado", "the controller's namespace")
 	fs.BoolVar(&f.strict, "strict", false, "check every object against its Kubernetes API schema")
+	addPatchesFlag(fs, &f.patches)
 	for _, name := range []string{"config", "user", "spec"} {
 		_ = cmd.MarkFlagRequired(name)
 	}
@@ -107,7 +109,11 @@ func (f *labFlags) render(cmd *cobra.Command) ([]*unstructured.Unstructured, err
 	if err != nil {
 		return nil, err
 	}
-	opts := []engine.Option{engine.Config(cfg)}
+	opts, err := patchesOptions(f.patches)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, engine.Config(cfg))
 	if f.strict {
 		opts = append(opts, engine.Strict())
 	}

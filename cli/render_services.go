@@ -100,14 +100,15 @@ func (s serviceCommand) command(v verb, run func(*cobra.Command, []*unstructured
 	if v != verbRender {
 		cmd.Example += " \\\n      --kubeconfig ~/.kube/config"
 	}
-	var configPath string
+	var configPath, patches string
 	var strict bool
 	cmd.Flags().StringVar(&configPath, "config", "", "controller configuration file (required)")
 	cmd.Flags().BoolVar(&strict, "strict", false, "check every object against its Kubernetes API schema")
+	addPatchesFlag(cmd.Flags(), &patches)
 	_ = cmd.MarkFlagRequired("config")
 	build := s.flags(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		objs, err := renderService(cmd, s.name, configPath, strict, build)
+		objs, err := renderService(cmd, s.name, configPath, patches, strict, build)
 		if err != nil {
 			return &ExitError{Code: badInput, Err: explain(err)}
 		}
@@ -124,7 +125,7 @@ NUBLADO_CONTROLLER_REPOSITORY, _TAG and _PULL_POLICY.`
 
 // renderService loads the configuration and the environment (printing
 // their warnings), builds the input and renders the template.
-func renderService(cmd *cobra.Command, template, configPath string, strict bool,
+func renderService(cmd *cobra.Command, template, configPath, patches string, strict bool,
 	build func(*schema.Config, schema.Environment) (any, error)) ([]*unstructured.Unstructured, error) {
 	cfg, err := schema.Load(configPath)
 	if err != nil {
@@ -138,7 +139,11 @@ func renderService(cmd *cobra.Command, template, configPath string, strict bool,
 	if err != nil {
 		return nil, err
 	}
-	opts := []engine.Option{engine.Config(cfg)}
+	opts, err := patchesOptions(patches)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, engine.Config(cfg))
 	if strict {
 		opts = append(opts, engine.Strict())
 	}

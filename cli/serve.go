@@ -42,7 +42,7 @@ type serveDeps struct {
 
 // serveFlags are the options of nublado serve.
 type serveFlags struct {
-	config, kubeconfig, listen string
+	config, kubeconfig, listen, patches string
 }
 
 // NewCmdServe runs the lab controller.
@@ -83,6 +83,7 @@ private CA.`,
 	fs.StringVar(&f.config, "config", schema.DefaultPath, "configuration file")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: the in-cluster configuration)")
 	fs.StringVar(&f.listen, "listen", ":8080", "listen address")
+	addPatchesFlag(fs, &f.patches)
 	return cmd
 }
 

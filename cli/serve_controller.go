@@ -23,22 +23,28 @@ import (
 	"github.com/nublado-go/nublado/images"
 	"github.com/nublado-go/nublado/schema"
 	"github.com/nublado-go/nublado/server"
+	"github.com/nublado-go/nublado/server/fileservers"
+	"github.com/nublado-go/nublado/server/fsadmin"
 	"github.com/nublado-go/nublado/server/gafaelfawr"
 	"github.com/nublado-go/nublado/server/labs"
 	"github.com/nublado-go/nublado/server/metrics"
 	"github.com/nublado-go/nublado/server/prepuller"
 )
 
-// controller is the wired controller: the image service, the lab manager
-// and the HTTP handler.
+// controller is the wired controller: the image service, the lab manager,
+// the file-server manager (when file servers are enabled), the fsadmin
+// manager and the HTTP handler.
 type controller struct {
-	cfg     *schema.Config
-	log     *logrus.Entry
-	images  *prepuller.Service
-	puller  *prepuller.Puller
-	labs    *labs.Manager
-	handler http.Handler
-	ready   func(string)
+	cfg         *schema.Config
+	log         *logrus.Entry
+	images      *prepuller.Service
+	puller      *prepuller.Puller
+	labs        *labs.Manager
+	fileServers *fileservers.Manager // nil when file servers are disabled
+	handler     http.Handler
+	ready       func(string)
+	// patches is the --patches file ("" for none).
+	patches string
 	// stop ends the background tasks (node informer, image refresh loop).
 	stop   context.CancelFunc
 	closer io.Closer
@@ -65,7 +71,7 @@ func newController(ctx context.Context, cfg *schema.Config, env schema.Environme
 	if err != nil {
 		return nil, fmt.Errorf("building the image source: %w", err)
 	}
-	c := &controller{cfg: cfg, log: log, ready: deps.ready, closer: closer}
+	c := &controller{cfg: cfg, log: log, ready: deps.ready, closer: closer, patches: f.patches}
 	if err := c.build(restCfg, src, meta, env, m, reg); err != nil {
 		c.close()
 		return nil, err
@@ -90,7 +96,11 @@ func (c *controller) build(restCfg *rest.Config, src images.Source, meta podMeta
 	if err != nil {
 		return err
 	}
-	renderer, err := engine.New(nublado.CUE, engine.Config(c.cfg))
+	patches, err := patchesOptions(c.patches)
+	if err != nil {
+		return err
+	}
+	renderer, err := engine.New(nublado.CUE, append(patches, engine.Config(c.cfg))...)
 	if err != nil {
 		return fmt.Errorf("loading the templates: %w", err)
 	}
@@ -119,23 +129,35 @@ func (c *controller) build(restCfg *rest.Config, src images.Source, meta podMeta
 	if err != nil {
 		return err
 	}
-	if c.cfg.Fileserver.Enabled {
-		c.log.Warn("File servers are enabled but this controller does not serve them yet: their routes answer 404")
+	fsa, err := fsadmin.New(c.cfg, fsadmin.Cluster{Dynamic: dyn, Applier: applier, Namespace: meta.namespace},
+		renderer, c.log, fsadmin.WithEnvironment(env))
+	if err != nil {
+		return err
 	}
-	c.handler = server.New(c.cfg, c.labs, gaf, c.log.WithField(labs.FieldController, "http"),
-		server.WithImages(c.images), server.WithGatherer(reg), server.WithVersion(Version))
+	serverOpts := []server.Option{server.WithImages(c.images), server.WithGatherer(reg),
+		server.WithVersion(Version), server.WithFSAdmin(fsa)}
+	if c.cfg.Fileserver.Enabled {
+		c.fileServers, err = fileservers.New(c.cfg, fileservers.Cluster{Dynamic: dyn, Applier: applier},
+			renderer, c.log, fileservers.WithEnvironment(env), fileservers.WithMetrics(m))
+		if err != nil {
+			return err
+		}
+		serverOpts = append(serverOpts, server.WithFileServers(c.fileServers))
+	}
+	c.handler = server.New(c.cfg, c.labs, gaf, c.log.WithField(labs.FieldController, "http"), serverOpts...)
 	return nil
 }
 
-// start runs the start-up work of §0 in parallel: the image refresh and
-// the lab manager's start (informers and the first reconcile). The first
-// failure cancels the other and aborts.
+// start runs the start-up work of §0 in parallel: the image refresh, the
+// lab manager's start and, when file servers are enabled, the file-server
+// manager's start (informers and the first reconcile of each). The first
+// failure cancels the others and aborts.
 func (c *controller) start(ctx context.Context) error {
 	begin := time.Now()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
-	errs := make([]error, 2)
+	errs := make([]error, 3)
 	run := func(i int, what string, fn func(context.Context) error) {
 		wg.Go(func() {
 			if err := fn(ctx); err != nil {
@@ -146,6 +168,9 @@ func (c *controller) start(ctx context.Context) error {
 	}
 	run(0, "refreshing images", c.images.Refresh)
 	run(1, "starting the lab manager", c.labs.Start)
+	if c.fileServers != nil {
+		run(2, "starting the file-server manager", c.fileServers.Start)
+	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("starting the controller: %w", err)
@@ -180,7 +205,7 @@ func (c *controller) serve(ctx context.Context, lis net.Listener) error {
 	}
 	select {
 	case err := <-served:
-		c.labs.Stop()
+		c.stopManagers()
 		return fmt.Errorf("serving: %w", err)
 	case <-ctx.Done():
 	}
@@ -189,7 +214,7 @@ func (c *controller) serve(ctx context.Context, lis net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
 	go func() { shut <- srv.Shutdown(sctx) }()
-	c.labs.Stop()
+	c.stopManagers()
 	err := <-shut
 	if err != nil {
 		endStreams()
@@ -201,12 +226,21 @@ func (c *controller) serve(ctx context.Context, lis net.Listener) error {
 	return err
 }
 
-// close stops the lab manager (if serve did not) and the background
-// tasks, and closes the registry client.
-func (c *controller) close() {
+// stopManagers stops the lab and file-server managers, cancelling their
+// operations in progress.
+func (c *controller) stopManagers() {
 	if c.labs != nil {
 		c.labs.Stop()
 	}
+	if c.fileServers != nil {
+		c.fileServers.Stop()
+	}
+}
+
+// close stops the managers (if serve did not) and the background tasks,
+// and closes the registry client.
+func (c *controller) close() {
+	c.stopManagers()
 	if c.stop != nil {
 		c.stop()
 	}

@@ -182,6 +182,7 @@ func TestServeOnCluster(t *testing.T) {
 			"REGISTRY", stack.RegistryHost, "REPOSITORY", stack.Repository, "CREDENTIALS", stack.CredentialsFile))
 	}
 	t.Run("InProcess", func(t *testing.T) { testServeInProcess(t, c, stack, config("inproc")) })
+	t.Run("FileServers", func(t *testing.T) { testServeFileServers(t, c, stack, config("files")) })
 	t.Run("Binary", func(t *testing.T) { testServeBinary(t, stack, c.Kubeconfig(), config("binary")) })
 }
 
@@ -223,6 +224,8 @@ func testServeInProcess(t *testing.T, c *testcluster.Cluster, stack *devstack.St
 	body = api.expect(http.MethodGet, api.base+"/lab-form/rachel", userHeaders("rachel"), http.StatusOK)
 	assert.Contains(t, body, stack.RegistryHost+"/"+stack.Repository+":recommended@"+stack.Digests["recommended"])
 
+	checkFileServersDisabled(t, api, base)
+
 	api.spawnAndDelete("rachel")
 	metricsBody := api.expect(http.MethodGet, base+"/metrics", nil, http.StatusOK)
 	assert.Contains(t, metricsBody, `nublado_kubernetes_request_duration_seconds_count{resource="namespaces",verb="DELETE"} 1`,
@@ -253,6 +256,7 @@ func testServeInProcess(t *testing.T, c *testcluster.Cluster, stack *devstack.St
 	case r := <-done:
 		assert.Equal(t, ExitOK, r.code, "serve: %s", r.stderr)
 		assert.Contains(t, r.stderr, `"event":"Shutting down"`, "JSON logs of the production profile")
+		assert.NotContains(t, r.stderr, `"event":"Reconciling file server state"`, "file servers are disabled")
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop")
 	}

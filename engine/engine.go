@@ -9,8 +9,9 @@ import (
 // Renderer renders the templates of one CUE module, compiled once by [New].
 // It is safe for concurrent use (see the package documentation).
 type Renderer struct {
-	c     *compiled
-	names []string
+	c       *compiled
+	names   []string
+	patches *Patches
 }
 
 // New loads the CUE module from fsys (cue.mod/module.cue, the templates
@@ -30,15 +31,20 @@ func New(fsys fs.FS, opts ...Option) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Renderer{c: c, names: c.names()}, nil
+	return &Renderer{c: c, names: c.names(), patches: o.patches}, nil
 }
 
 // Templates returns the names of the templates, sorted.
 func (r *Renderer) Templates() []string { return append([]string(nil), r.names...) }
 
 // Render unifies input with the input field of the named template and returns
-// the template's objects in apply order. Errors are [ErrUnknownTemplate] or a
-// [*RenderError].
+// the template's objects in apply order, with the site patches of
+// [WithPatches] applied. Errors are [ErrUnknownTemplate], a [*RenderError]
+// or a site patch's error.
 func (r *Renderer) Render(template string, input any) ([]*unstructured.Unstructured, error) {
-	return r.c.render(template, input)
+	objs, err := r.c.render(template, input)
+	if err != nil || r.patches == nil {
+		return objs, err
+	}
+	return r.patches.Apply(objs)
 }

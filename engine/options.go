@@ -9,6 +9,7 @@ type options struct {
 	hasConfig    bool
 	templatesDir string
 	kindsDir     string
+	patches      *Patches
 }
 
 func defaultOptions() options {
@@ -40,3 +41,8 @@ func TemplatesDir(dir string) Option { return func(o *options) { o.templatesDir 
 // KindsDir sets the directory of the package that defines #Kinds, used only
 // in strict mode (default "templates/kinds").
 func KindsDir(dir string) Option { return func(o *options) { o.kindsDir = dir } }
+
+// WithPatches applies site patches (see [ParsePatches]) to the objects of
+// every render, after the strict check: a patch is the site's to get
+// right, and the API server validates the patched objects.
+func WithPatches(p *Patches) Option { return func(o *options) { o.patches = p } }

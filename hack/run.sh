@@ -79,7 +79,7 @@ wait_for test -e "$state/ready"
 echo "==> starting nublado serve on $listen (log: $logs/nublado.log)"
 SSL_CERT_FILE=$state/ca.pem \
 REPERTOIRE_BASE_URL=http://127.0.0.1:18080/repertoire \
-EXTERNAL_INSTANCE_URL=$base \
+EXTERNAL_INSTANCE_URL=http://localhost:8080 \
 NUBLADO_CONTROLLER_REPOSITORY=ghcr.io/lsst-sqre/nublado \
 NUBLADO_CONTROLLER_TAG=latest \
 	"$bin/nublado" serve --config "$config" --kubeconfig "$KUBECONFIG" --listen "$listen" \
@@ -116,7 +116,14 @@ Delete it:
 
   curl -i -X DELETE $base/nublado/spawner/v1/labs/rachel
 
+Start rachel's file server (blocks until ready), list, delete it:
+
+  curl -i $base/files -H 'X-Auth-Request-User: rachel' -H 'X-Auth-Request-Token: rachel'
+  curl $base/nublado/fileserver/v1/users
+  curl -i -X DELETE $base/nublado/fileserver/v1/users/rachel
+
 More: the lab form  curl $base/nublado/spawner/v1/lab-form/rachel -H 'X-Auth-Request-User: rachel' -H 'X-Auth-Request-Token: rachel'
+      fsadmin        curl -X POST $base/nublado/fsadmin/v1/service -H 'Content-Type: application/json' -d '{"start": true}'
       images         curl $base/nublado/spawner/v1/images
       prepuller      curl $base/nublado/spawner/v1/prepulls
       logs           tail -f $logs/nublado.log

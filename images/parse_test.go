@@ -2,7 +2,9 @@ package images
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -334,7 +336,79 @@ func FuzzParseTag(f *testing.F) {
 		if _, err := json.Marshal(tag); err != nil {
 			t.Fatalf("marshalling %q: %v", s, err)
 		}
-		_ = AliasTag(s)
+		checkTagFields(t, s, tag)
+		if again := ParseTag(tag.Tag); !reflect.DeepEqual(again, tag) {
+			t.Fatalf("ParseTag(%q) = %+v, but ParseTag of its Tag = %+v", s, tag, again)
+		}
+		alias := AliasTag(s)
+		if alias.Tag != s || alias.Type != TypeAlias || alias.Base == nil {
+			t.Fatalf("AliasTag(%q) = %+v", s, alias)
+		}
+	})
+}
+
+// checkTagFields checks that a parsed tag's fields fit its type: a known
+// type, a version (and display name) for the versioned types, a date for
+// weeklies and dailies, a base for unknown tags, and numbers in range.
+func checkTagFields(t *testing.T, s string, tag Tag) {
+	t.Helper()
+	fail := func(what string) { t.Fatalf("ParseTag(%q) = %+v: %s", s, tag, what) }
+	switch tag.Type {
+	case TypeRelease, TypeCandidate, TypeWeekly, TypeDaily:
+		if tag.Version == nil {
+			fail("versioned type without a version")
+		}
+	case TypeExperimental:
+	case TypeUnknown:
+		if tag.Base == nil {
+			fail("unknown tag without a base")
+		}
+	default:
+		fail("type out of range")
+	}
+	if (tag.Type == TypeWeekly || tag.Type == TypeDaily) && tag.Date == nil {
+		fail("weekly or daily without a date")
+	}
+	if tag.Semantic && tag.Version == nil {
+		fail("semantic without a version")
+	}
+	if tag.Version != nil && tag.DisplayName == "" {
+		fail("versioned tag without a display name")
+	}
+	for _, p := range []*int{tag.Cycle, tag.CycleBuild, tag.Build} {
+		if p != nil && *p < 0 {
+			fail("negative number")
+		}
+	}
+}
+
+// FuzzCompareTags: Compare is antisymmetric, fails exactly for tags of
+// different types with a *TypeMismatchError, and agrees with Less.
+func FuzzCompareTags(f *testing.F) {
+	f.Add("r21_0_1", "r21_0_1_rc1")
+	f.Add("w_2021_22", "w_2021_22-amd64")
+	f.Add("foo", "foo-amd64")
+	f.Add("exp_r28_0_1_exp", "exp_random")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		ta, tb := ParseTag(a), ParseTag(b)
+		ab, errAB := Compare(&ta, &tb)
+		ba, errBA := Compare(&tb, &ta)
+		if ta.Type != tb.Type {
+			var mismatch *TypeMismatchError
+			if !errors.As(errAB, &mismatch) || !errors.As(errBA, &mismatch) || Less(&ta, &tb) || Less(&tb, &ta) {
+				t.Fatalf("Compare(%q, %q) of types %v and %v: %v, %v", a, b, ta.Type, tb.Type, errAB, errBA)
+			}
+			return
+		}
+		if errAB != nil || errBA != nil {
+			t.Fatalf("Compare(%q, %q): %v, %v", a, b, errAB, errBA)
+		}
+		if ab != -ba || ab < -1 || ab > 1 {
+			t.Fatalf("Compare(%q, %q) = %d but Compare(%q, %q) = %d", a, b, ab, b, a, ba)
+		}
+		if Less(&ta, &tb) != (ab < 0) {
+			t.Fatalf("Less(%q, %q) disagrees with Compare = %d", a, b, ab)
+		}
 	})
 }
 

@@ -21,11 +21,21 @@ func permissionDenied() error {
 }
 
 // header returns a required header, or the FastAPI error of its absence
-// (loc ["header", lower-case name]).
+// (loc ["header", lower-case name]). A header sent more than once is
+// refused with a 422 value_error at the same loc, without echoing the
+// values (one may be a token): FastAPI would take the first value, but the
+// ingress sets these headers once, so a second one means something
+// upstream appended rather than replaced, and the first may be the
+// client's own.
 func header(r *http.Request, name string) (string, *FieldError) {
 	vals, ok := r.Header[name]
-	if !ok || len(vals) == 0 {
+	switch {
+	case !ok || len(vals) == 0:
 		e := missing(nil, "header", lowerHeader(name))
+		return "", &e
+	case len(vals) > 1:
+		e := valueError(nil, fmt.Sprintf("Header %s must be sent once, not %d times", name, len(vals)),
+			"header", lowerHeader(name))
 		return "", &e
 	}
 	return vals[0], nil

@@ -55,19 +55,29 @@ func parseLabSpec(body any) (labSpec, []FieldError) {
 	return spec, errs
 }
 
-// parseEnv validates env: an object of strings that sets
-// JUPYTERHUB_SERVICE_PREFIX.
+// parseEnv validates env: an object of at most MaxEnvKeys strings, named
+// as ConfigMap keys, that sets JUPYTERHUB_SERVICE_PREFIX to a path (the
+// end of the lab's internal URL, which must not be able to change its
+// host).
 func parseEnv(v any, spec *labSpec) []FieldError {
 	obj, ok := v.(*object)
 	if !ok {
 		return []FieldError{dictType(v, "body", "env")}
 	}
+	if err := checkEnvSize(obj); err != nil {
+		return []FieldError{*err}
+	}
 	var errs []FieldError
 	env := make(map[string]string, len(obj.keys))
 	for _, k := range obj.keys {
+		errs = append(errs, checkEnvKey(k)...)
 		s, ok := obj.vals[k].(string)
 		if !ok {
 			errs = append(errs, stringType(obj.vals[k], "body", "env", k))
+			continue
+		}
+		if err := checkEnvValue(k, s); err != nil {
+			errs = append(errs, *err)
 			continue
 		}
 		env[k] = s
@@ -75,12 +85,19 @@ func parseEnv(v any, spec *labSpec) []FieldError {
 	if errs != nil {
 		return errs
 	}
-	if _, ok := env["JUPYTERHUB_SERVICE_PREFIX"]; !ok {
-		return []FieldError{valueError(obj, "JUPYTERHUB_SERVICE_PREFIX must be set", "body", "env")}
+	prefix, ok := env[servicePrefixVar]
+	switch {
+	case !ok:
+		return []FieldError{valueError(obj, servicePrefixVar+" must be set", "body", "env")}
+	case !strings.HasPrefix(prefix, "/"):
+		return []FieldError{valueError(obj, servicePrefixVar+" must start with /", "body", "env")}
 	}
 	spec.Env = env
 	return nil
 }
+
+// servicePrefixVar is the env variable that ends the lab's internal URL.
+const servicePrefixVar = "JUPYTERHUB_SERVICE_PREFIX"
 
 // flattenOptions applies the rules for JupyterHub's form data: null and []
 // are dropped, one-element lists unwrapped, longer lists rejected.

@@ -16,7 +16,7 @@ func parse(t *testing.T, body string) any {
 	t.Helper()
 	dec := json.NewDecoder(strings.NewReader(body))
 	dec.UseNumber()
-	v, err := decodeValue(dec)
+	v, err := decodeValue(dec, 0)
 	require.NoError(t, err, "decoding %s", body)
 	return v
 }

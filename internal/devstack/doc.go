@@ -21,6 +21,9 @@
 // Phalanx chart and the kubelets of a real one would: the controller's
 // namespace with a stand-in controller pod (whose name, namespace and uid
 // it writes as the pod-metadata files the controller reads from
-// metadataPath), the pull secret, and status.images of the nodes so that
-// some images count as prepulled.
+// metadataPath), the pull secret, the file servers' namespace, and
+// status.images of the nodes so that some images count as prepulled. The
+// devstack command ([Run]) then also runs the stand-in for Gafaelfawr's
+// operator (testcluster.StartGafaelfawrOperator), so that file servers
+// become ready.
 package devstack

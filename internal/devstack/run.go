@@ -12,6 +12,8 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/nublado-go/nublado/internal/testcluster"
 )
 
 // ReadyFile is written into the state directory once the stack serves
@@ -36,6 +38,7 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&seed.Namespace, "namespace", "nublado", "controller namespace created in the cluster")
 	fs.StringVar(&seed.PullSecret, "pull-secret", "pull-secret", "name of the pull secret created in the controller namespace (empty: none)")
 	fs.StringVar(&seed.MetadataDir, "metadata", "", "where to write the pod-metadata files (default: STATE/podinfo)")
+	fs.StringVar(&seed.FileserverNamespace, "fileserver-namespace", "fileservers", "namespace created for file servers (empty: none)")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return nil
 	} else if err != nil {
@@ -61,9 +64,11 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 		if seed.MetadataDir == "" {
 			seed.MetadataDir = filepath.Join(opts.StateDir, "podinfo")
 		}
-		if err := seedCluster(ctx, s, kubeconfig, seed); err != nil {
+		op, err := seedCluster(ctx, s, kubeconfig, seed)
+		if err != nil {
 			return err
 		}
+		defer op.Stop()
 	}
 	ready := filepath.Join(opts.StateDir, ReadyFile)
 	if err := os.WriteFile(ready, nil, 0o644); err != nil {
@@ -79,18 +84,24 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 }
 
-func seedCluster(ctx context.Context, s *Stack, kubeconfig string, opts SeedOptions) error {
+// seedCluster seeds the cluster and starts the Gafaelfawr stand-in (for
+// file servers: it turns GafaelfawrIngresses into Ingresses with an IP)
+// on every namespace; the caller stops it.
+func seedCluster(ctx context.Context, s *Stack, kubeconfig string, opts SeedOptions) (*testcluster.GafaelfawrOperator, error) {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
-		return fmt.Errorf("reading kubeconfig: %w", err)
+		return nil, fmt.Errorf("reading kubeconfig: %w", err)
 	}
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return fmt.Errorf("creating Kubernetes client: %w", err)
+		return nil, fmt.Errorf("creating Kubernetes client: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	return s.Seed(ctx, client, opts)
+	if err := s.Seed(ctx, client, opts); err != nil {
+		return nil, err
+	}
+	return testcluster.StartGafaelfawrOperator(ctx, cfg, "", testcluster.IngressBehaviour{})
 }
 
 func (s *Stack) printSummary(w io.Writer, seeded bool, seed SeedOptions) {
@@ -101,5 +112,7 @@ func (s *Stack) printSummary(w io.Writer, seeded bool, seed SeedOptions) {
 	if seeded {
 		fmt.Fprintf(w, "devstack: cluster seeded    namespace %s, pod-metadata files in %s, node images\n",
 			seed.Namespace, seed.MetadataDir)
+		fmt.Fprintf(w, "devstack: Gafaelfawr operator stand-in: GafaelfawrIngress → Ingress with IP %s\n",
+			testcluster.DefaultIngressIP)
 	}
 }

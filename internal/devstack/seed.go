@@ -30,6 +30,9 @@ type SeedOptions struct {
 	// Secret created in Namespace with the registry credentials (the
 	// config's lab.pullSecret).
 	PullSecret string
+	// FileserverNamespace, when set, is created for the file servers (the
+	// config's fileserver.namespace, which must exist).
+	FileserverNamespace string
 	// Everywhere are the tags whose images every node has; Some are the
 	// tags whose images only the first half of the nodes (sorted by name,
 	// rounded up) have. Defaults: recommended and r29_1_0 everywhere,
@@ -53,9 +56,10 @@ func (o SeedOptions) withDefaults() SeedOptions {
 
 // Seed prepares the cluster as a Science Platform deployment would: the
 // controller's namespace with a stand-in controller pod (kwok runs it),
-// the pod-metadata files of that pod, the pull secret, and status.images
-// of every node, as kubelets report the images they have. It can be run
-// again (objects that exist are kept, the secret and images are updated).
+// the pod-metadata files of that pod, the pull secret, the file servers'
+// namespace, and status.images of every node, as kubelets report the
+// images they have. It can be run again (objects that exist are kept, the
+// secret and images are updated).
 func (s *Stack) Seed(ctx context.Context, client kubernetes.Interface, opts SeedOptions) error {
 	opts = opts.withDefaults()
 	if opts.MetadataDir == "" {
@@ -73,6 +77,11 @@ func (s *Stack) Seed(ctx context.Context, client kubernetes.Interface, opts Seed
 	}
 	if opts.PullSecret != "" {
 		if err := s.ensurePullSecret(ctx, client, opts.Namespace, opts.PullSecret); err != nil {
+			return err
+		}
+	}
+	if opts.FileserverNamespace != "" {
+		if err := ensureNamespace(ctx, client, opts.FileserverNamespace); err != nil {
 			return err
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/nublado-go/nublado/images"
 	"github.com/nublado-go/nublado/internal/devstack"
@@ -83,8 +85,8 @@ func TestSeedUnknownTag(t *testing.T) {
 	require.Error(t, err)
 }
 
-// TestRun: the command serves, seeds, writes the ready file and stops
-// with its context, removing the ready file.
+// TestRun: the command serves, seeds, writes the ready file, runs the
+// Gafaelfawr stand-in and stops with its context, removing the ready file.
 func TestRun(t *testing.T) {
 	c := testcluster.Shared(t)
 	state := t.TempDir()
@@ -93,10 +95,13 @@ func TestRun(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- devstack.Run(ctx, []string{"--registry-addr", "127.0.0.1:0", "--services-addr", "127.0.0.1:0",
-			"--state", state, "--kubeconfig", c.Kubeconfig(), "--namespace", "run-controller", "--pull-secret", ""}, &out)
+			"--state", state, "--kubeconfig", c.Kubeconfig(), "--namespace", "run-controller", "--pull-secret", "",
+			"--fileserver-namespace", "run-fileservers"}, &out)
 	}()
 	t.Cleanup(func() {
-		_ = c.Client().CoreV1().Namespaces().Delete(context.Background(), "run-controller", metav1.DeleteOptions{})
+		for _, ns := range []string{"run-controller", "run-fileservers"} {
+			_ = c.Client().CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
+		}
 	})
 	ready := filepath.Join(state, devstack.ReadyFile)
 	require.Eventually(t, func() bool {
@@ -108,6 +113,7 @@ func TestRun(t *testing.T) {
 	}
 	_, err := c.Client().CoreV1().Secrets("run-controller").Get(context.Background(), "pull-secret", metav1.GetOptions{})
 	assert.Error(t, err, "no pull secret with --pull-secret ''")
+	checkGafaelfawrStandIn(t, c, "run-fileservers")
 	cancel()
 	select {
 	case err := <-done:
@@ -123,4 +129,35 @@ func TestRunBadFlag(t *testing.T) {
 	var out bytes.Buffer
 	require.Error(t, devstack.Run(context.Background(), []string{"--nope"}, &out))
 	require.NoError(t, devstack.Run(context.Background(), []string{"-h"}, &out), "help is no error")
+}
+
+// checkGafaelfawrStandIn creates a GafaelfawrIngress in namespace (which
+// must exist) and waits for the stand-in's Ingress with an IP.
+func checkGafaelfawrStandIn(t *testing.T, c *testcluster.Cluster, namespace string) {
+	t.Helper()
+	ctx := context.Background()
+	dyn, err := dynamic.NewForConfig(c.Config())
+	require.NoError(t, err)
+	gi := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "gafaelfawr.lsst.io/v1alpha1", "kind": "GafaelfawrIngress",
+		"metadata": map[string]any{"name": "rachel-fs"},
+		"config":   map[string]any{"baseUrl": "http://127.0.0.1:8080", "scopes": map[string]any{"all": []any{"write:files"}}},
+		"template": map[string]any{
+			"metadata": map[string]any{"name": "rachel-fs"},
+			"spec": map[string]any{"rules": []any{map[string]any{"http": map[string]any{"paths": []any{map[string]any{
+				"path": "/files/rachel", "pathType": "Prefix",
+				"backend": map[string]any{"service": map[string]any{"name": "rachel-fs", "port": map[string]any{"number": int64(8000)}}},
+			}}}}}},
+		},
+	}}
+	_, err = dyn.Resource(testcluster.GafaelfawrIngressResource).Namespace(namespace).Create(ctx, gi, metav1.CreateOptions{})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		ing, err := dyn.Resource(testcluster.IngressResource).Namespace(namespace).Get(ctx, "rachel-fs", metav1.GetOptions{})
+		if err != nil {
+			return false
+		}
+		lb, _, _ := unstructured.NestedSlice(ing.Object, "status", "loadBalancer", "ingress")
+		return len(lb) == 1
+	}, 30*time.Second, 20*time.Millisecond, "the stand-in's Ingress with an IP")
 }

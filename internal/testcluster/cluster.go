@@ -49,6 +49,10 @@ type Options struct {
 	// each is established). Default: the repository's deploy/crds when it
 	// exists. Set it to "-" to install nothing.
 	CRDDir string
+	// Audit makes the API server log every request of a service account
+	// (at audit level Metadata) into Dir/audit.log; read them with
+	// [Cluster.AuditEvents]. Default: no audit log.
+	Audit bool
 }
 
 // Cluster is a running local control plane: etcd, kube-apiserver,
@@ -64,6 +68,7 @@ type Cluster struct {
 	config     *rest.Config
 	client     kubernetes.Interface
 	started    time.Duration
+	audit      bool
 
 	mu                sync.Mutex // guards the process fields
 	etcd, apiserver   *process
@@ -107,7 +112,7 @@ var errPortInUse = errors.New("port already in use")
 
 func start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	begin := time.Now()
-	c = &Cluster{dir: opts.Dir}
+	c = &Cluster{dir: opts.Dir, audit: opts.Audit}
 	if c.dir == "" {
 		if c.dir, err = os.MkdirTemp("", "testcluster-"); err != nil {
 			return nil, fmt.Errorf("creating state directory: %w", err)
@@ -177,7 +182,15 @@ func (c *Cluster) launch(ctx context.Context, binDir string) error {
 		return fmt.Errorf("writing kwok configuration: %w", err)
 	}
 	c.etcd = newProcess(binDir, logDir, "etcd", etcdArgs(c.dir, etcdURL, ports[1])...)
-	c.apiserver = newProcess(binDir, logDir, "kube-apiserver", apiserverArgs(p, etcdURL, ports[2])...)
+	apiArgs := apiserverArgs(p, etcdURL, ports[2])
+	if c.audit {
+		audit, err := auditArgs(c.dir)
+		if err != nil {
+			return err
+		}
+		apiArgs = append(apiArgs, audit...)
+	}
+	c.apiserver = newProcess(binDir, logDir, "kube-apiserver", apiArgs...)
 	c.controllerManager = newProcess(binDir, logDir, "kube-controller-manager", controllerManagerArgs(p, c.kubeconfig)...)
 	c.scheduler = newProcess(binDir, logDir, "kube-scheduler", schedulerArgs(c.kubeconfig)...)
 	c.kwok = newProcess(binDir, logDir, "kwok", kwokArgs(c.kubeconfig, stagesPath)...)

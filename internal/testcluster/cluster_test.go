@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/nublado-go/nublado/internal/testcluster"
 )
@@ -406,4 +408,44 @@ func TestFindBinDir(t *testing.T) {
 	assert.Equal(t, filepath.Join(root, ".cache", "bin"), dir)
 	_, err = os.Stat(filepath.Join(root, "deploy", "local", "build.sh"))
 	assert.NoError(t, err, "RepoRoot must be the repository root, not deploy/local")
+}
+
+// TestAuditLog: a control plane started with Audit logs the requests of a
+// service account, and only those.
+func TestAuditLog(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := testcluster.Start(ctx, testcluster.Options{Audit: true, CRDDir: "-"})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, c.Stop()) })
+
+	_, err = testcluster.Shared(t).Client().CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	admin := c.Client()
+	_, err = admin.CoreV1().ServiceAccounts("default").Create(ctx,
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "audited"}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	tok, err := admin.CoreV1().ServiceAccounts("default").CreateToken(ctx, "audited",
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	cfg := rest.AnonymousClientConfig(c.Config())
+	cfg.BearerToken = tok.Status.Token
+	sa, err := kubernetes.NewForConfig(cfg)
+	require.NoError(t, err)
+	_, err = sa.CoreV1().Pods("kube-system").Get(ctx, "nothing", metav1.GetOptions{})
+	require.True(t, apierrors.IsForbidden(err), "RBAC refuses the service account: %v", err)
+
+	events, err := c.AuditEvents("system:serviceaccount:default:audited")
+	require.NoError(t, err)
+	require.Len(t, events, 1, "only the service account's request: %+v", events)
+	assert.Equal(t, testcluster.AuditEvent{
+		User: "system:serviceaccount:default:audited", Verb: "get", Resource: "pods", Namespace: "kube-system",
+		Name: "nothing", URI: "/api/v1/namespaces/kube-system/pods/nothing", Code: 403, Stage: "ResponseComplete",
+	}, events[0])
+	all, err := c.AuditEvents("")
+	require.NoError(t, err)
+	assert.Equal(t, events, all, "admin requests are not logged")
+
+	_, err = testcluster.Shared(t).AuditEvents("")
+	require.ErrorIs(t, err, testcluster.ErrNoAudit)
 }

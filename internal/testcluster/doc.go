@@ -23,6 +23,9 @@
 // Helpers cover what a test needs a kubelet or an operator for: fake nodes
 // with labels, taints and images ([Cluster.AddNode]), pod phases
 // ([Cluster.SetPodPhase]), holding pods Pending ([HoldAnnotation],
-// [Cluster.SetNodesSchedulable]), restarting the API server
-// ([Cluster.RestartAPIServer]) and CRDs ([Cluster.InstallCRDs]).
+// [Cluster.SetNodesSchedulable]), keeping a Job's pod Running
+// ([KeepRunningAnnotation]), restarting the API server
+// ([Cluster.RestartAPIServer]), CRDs ([Cluster.InstallCRDs]) and a stand-in
+// for Gafaelfawr's operator that turns GafaelfawrIngresses into Ingresses
+// with a load-balancer IP ([StartGafaelfawrOperator]).
 package testcluster

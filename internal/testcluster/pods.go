@@ -16,6 +16,13 @@ import (
 // does not control, cordon the nodes with SetNodesSchedulable instead.
 const HoldAnnotation = "testcluster.nublado.io/hold"
 
+// KeepRunningAnnotation keeps a Job's pod Running: kwok makes every other
+// pod owned by a Job Succeeded as soon as it runs, but leaves one that
+// carries this annotation (any value) Running until it is deleted or a test
+// sets its phase ([Cluster.SetPodPhase]). It serves Jobs that run servers,
+// such as file servers (put it in the pod template's annotations).
+const KeepRunningAnnotation = "testcluster.nublado.io/keep-running"
+
 // ReleasePod removes HoldAnnotation from a pod so that kwok starts it.
 func (c *Cluster) ReleasePod(ctx context.Context, namespace, name string) error {
 	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:null}}}`, HoldAnnotation)

@@ -37,7 +37,11 @@ func (e *DurationError) Error() string {
 func ParseDuration(s string) (time.Duration, error) {
 	text := strings.TrimSpace(s)
 	if secs, err := strconv.ParseFloat(text, 64); err == nil && isDecimal(text) {
-		return Seconds(secs)
+		d, err := Seconds(secs)
+		if err != nil {
+			return 0, &DurationError{Value: s}
+		}
+		return d, nil
 	}
 	m := durationPattern.FindStringSubmatch(text)
 	if m == nil {

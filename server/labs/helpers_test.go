@@ -141,6 +141,8 @@ type harnessOptions struct {
 	configure func(*schema.Config)
 	opts      []labs.Option
 	noStart   bool
+	// debug logs at debug level (default info).
+	debug bool
 	// cfg reuses another harness's configuration and controller namespace
 	// (a second controller on the same labs).
 	from *harness
@@ -196,6 +198,9 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 	log.SetOutput(h.log)
 	log.SetFormatter(&logrus.JSONFormatter{})
 	log.SetLevel(logrus.InfoLevel)
+	if ho.debug {
+		log.SetLevel(logrus.DebugLevel)
+	}
 	h.m, err = labs.New(h.cfg, labs.Cluster{Dynamic: h.dyn, Applier: applier, Namespace: h.ns},
 		labRenderer(t, h.cfg, h.modified), fakeImages{}, logrus.NewEntry(log), ho.opts...)
 	require.NoError(t, err)

@@ -1,0 +1,254 @@
+package fileservers
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/cache"
+)
+
+var (
+	podsGVR      = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	jobsGVR      = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
+	ingressesGVR = schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}
+	servicesGVR  = schema.GroupVersionResource{Version: "v1", Resource: "services"}
+	pvcsGVR      = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
+
+	gafaelfawrIngressesGVR = schema.GroupVersionResource{
+		Group: "gafaelfawr.lsst.io", Version: "v1alpha1", Resource: "gafaelfawringresses",
+	}
+)
+
+// Labels of file-server objects (§3.1) and of a Job's pods.
+const (
+	LabelCategory      = "nublado.lsst.io/category"
+	LabelUser          = "nublado.lsst.io/user"
+	CategoryFileserver = "fileserver"
+	// LabelJobName is the label Kubernetes gives a Job's pods.
+	LabelJobName = "job-name"
+)
+
+// fileserverSelector selects file-server objects.
+const fileserverSelector = LabelCategory + "=" + CategoryFileserver
+
+// byJob is the pod index by the job-name label.
+const byJob = "job"
+
+// informers watch the file servers' namespace: the file-server pods
+// (label selector nublado.lsst.io/category=fileserver), indexed by Job,
+// and every Ingress (Gafaelfawr's operator makes them from the
+// GafaelfawrIngresses; the namespace holds file servers only). Their
+// caches hold slimmed objects: metadata without managedFields, a pod's
+// phase, an Ingress's load-balancer status.
+type informers struct {
+	pods, ingresses cache.SharedIndexInformer
+}
+
+func newInformers(dyn dynamic.Interface, namespace string, watchTimeout time.Duration, m *Manager) *informers {
+	mk := func(gvr schema.GroupVersionResource, selector string, transform cache.TransformFunc, idx cache.Indexers) cache.SharedIndexInformer {
+		ri := dyn.Resource(gvr).Namespace(namespace)
+		lw := cache.ToListWatcherWithWatchListSemantics(listWatch(ri, selector, watchTimeout), dyn)
+		inf := cache.NewSharedIndexInformerWithOptions(lw, &unstructured.Unstructured{},
+			cache.SharedIndexInformerOptions{ObjectDescription: gvr.Resource, Indexers: idx})
+		_ = inf.SetTransform(transform) // fails only once started
+		return inf
+	}
+	i := &informers{
+		pods:      mk(podsGVR, fileserverSelector, slimPod, cache.Indexers{byJob: jobIndex}),
+		ingresses: mk(ingressesGVR, "", slimIngress, cache.Indexers{}),
+	}
+	_, _ = i.pods.AddEventHandler(handler(func(obj *unstructured.Unstructured, deleted bool) {
+		m.onPod(obj, deleted)
+	}))
+	_, _ = i.ingresses.AddEventHandler(handler(func(obj *unstructured.Unstructured, _ bool) {
+		if user, ok := strings.CutSuffix(obj.GetName(), nameSuffix); ok {
+			m.changed(user)
+		}
+	}))
+	return i
+}
+
+// jobIndex indexes pods by their job-name label.
+func jobIndex(obj any) ([]string, error) {
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		if job := u.GetLabels()[LabelJobName]; job != "" {
+			return []string{job}, nil
+		}
+	}
+	return nil, nil
+}
+
+// handler calls fn with every added, changed or deleted object.
+func handler(fn func(obj *unstructured.Unstructured, deleted bool)) cache.ResourceEventHandler {
+	call := func(obj any, deleted bool) {
+		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj, deleted = d.Obj, true
+		}
+		if u, ok := obj.(*unstructured.Unstructured); ok {
+			fn(u, deleted)
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { call(obj, false) },
+		UpdateFunc: func(_, obj any) { call(obj, false) },
+		DeleteFunc: func(obj any) { call(obj, true) },
+	}
+}
+
+// watchGrace is how long after the server's timeoutSeconds a watch request
+// is cut on the client side: a tenth of the watch timeout, between one and
+// thirty seconds.
+func watchGrace(timeout time.Duration) time.Duration {
+	return min(max(timeout/10, time.Second), 30*time.Second)
+}
+
+// listWatch lists and watches the objects of ri with a label selector
+// ("" for all). Each watch request asks the server to end it after
+// watchTimeout and is cut on the client side a little later, so that a
+// watch that went silent is noticed; the reflector then watches again
+// from the last resourceVersion (or lists again after 410 Gone).
+func listWatch(ri dynamic.ResourceInterface, selector string, watchTimeout time.Duration) *cache.ListWatch {
+	secs := int64(math.Ceil(watchTimeout.Seconds()))
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			opts.LabelSelector = selector
+			return ri.List(ctx, opts)
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			opts.LabelSelector = selector
+			if secs > 0 {
+				opts.TimeoutSeconds = &secs
+			}
+			limit := time.Duration(secs) * time.Second
+			wctx, cancel := context.WithTimeout(ctx, limit+watchGrace(limit))
+			w, err := ri.Watch(wctx, opts)
+			if err != nil {
+				cancel()
+				return nil, err
+			}
+			return &deadlineWatch{Interface: w, cancel: cancel}, nil
+		},
+	}
+}
+
+// deadlineWatch releases its request context when stopped.
+type deadlineWatch struct {
+	watch.Interface
+	cancel context.CancelFunc
+}
+
+func (w *deadlineWatch) Stop() {
+	w.Interface.Stop()
+	w.cancel()
+}
+
+// run starts the informers under ctx, counting them in wg.
+func (i *informers) run(ctx context.Context, wg *sync.WaitGroup) {
+	for _, inf := range []cache.SharedIndexInformer{i.pods, i.ingresses} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			inf.RunWithContext(ctx)
+		}()
+	}
+}
+
+// waitSynced waits until both informers have delivered their initial list.
+func (i *informers) waitSynced(ctx context.Context) error {
+	if !cache.WaitForCacheSync(ctx.Done(), i.pods.HasSynced, i.ingresses.HasSynced) {
+		return fmt.Errorf("waiting for the file-server caches: %w", context.Cause(ctx))
+	}
+	return nil
+}
+
+// ingress returns the cached Ingress of that name, or nil.
+func (i *informers) ingress(namespace, name string) *unstructured.Unstructured {
+	obj, ok, err := i.ingresses.GetStore().GetByKey(namespace + "/" + name)
+	if err != nil || !ok {
+		return nil
+	}
+	u, _ := obj.(*unstructured.Unstructured)
+	return u
+}
+
+// jobPods returns the cached pods of the Job of that name.
+func (i *informers) jobPods(job string) []*unstructured.Unstructured {
+	objs, _ := i.pods.GetIndexer().ByIndex(byJob, job)
+	out := make([]*unstructured.Unstructured, 0, len(objs))
+	for _, obj := range objs {
+		if u, ok := obj.(*unstructured.Unstructured); ok {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// podPhase returns the phase of a pod.
+func podPhase(pod *unstructured.Unstructured) corev1.PodPhase {
+	p, _, _ := unstructured.NestedString(pod.Object, "status", "phase")
+	return corev1.PodPhase(p)
+}
+
+// ingressIP returns the first load-balancer IP of an Ingress, "" when it
+// has none.
+func ingressIP(ing *unstructured.Unstructured) string {
+	lb, _, _ := unstructured.NestedSlice(ing.Object, "status", "loadBalancer", "ingress")
+	if len(lb) == 0 {
+		return ""
+	}
+	first, _ := lb[0].(map[string]any)
+	ip, _ := first["ip"].(string)
+	return ip
+}
+
+// ownerJob returns the UID of the Job that owns a pod, "" when none does.
+func ownerJob(pod *unstructured.Unstructured) types.UID {
+	for _, ref := range pod.GetOwnerReferences() {
+		if ref.Kind == "Job" {
+			return ref.UID
+		}
+	}
+	return ""
+}
+
+// slimPod keeps a pod's metadata (without managedFields and annotations)
+// and phase.
+func slimPod(obj any) (any, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return obj, nil
+	}
+	u.SetManagedFields(nil)
+	u.SetAnnotations(nil)
+	phase := podPhase(u)
+	delete(u.Object, "spec")
+	u.Object["status"] = map[string]any{"phase": string(phase)}
+	return u, nil
+}
+
+// slimIngress keeps an Ingress's metadata (without managedFields and
+// annotations) and load-balancer status.
+func slimIngress(obj any) (any, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return obj, nil
+	}
+	u.SetManagedFields(nil)
+	u.SetAnnotations(nil)
+	delete(u.Object, "spec")
+	lb, _, _ := unstructured.NestedMap(u.Object, "status", "loadBalancer")
+	u.Object["status"] = map[string]any{"loadBalancer": lb}
+	return u, nil
+}
