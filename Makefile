@@ -26,6 +26,10 @@ test: cluster-bins check cue-vet ## everything CI needs that lives in the reposi
 conformance: cluster-bins ## tests against ../shared/conformance (build tag conformance)
 	$(GO) test -race -count=1 -tags conformance ./...
 
+.PHONY: soak
+soak: cluster-bins ## long fault-injection tests (build tag soak)
+	$(GO) test -race -count=1 -tags soak -run Soak -timeout 60m -v ./internal/faults/
+
 .PHONY: bench
 bench: cluster-bins ## benchmarks (numbers go into the issue notes)
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...

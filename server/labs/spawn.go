@@ -10,7 +10,6 @@ import (
 
 	"github.com/sirupsen/logrus"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -209,7 +208,7 @@ func (m *Manager) readSecret(ctx context.Context, name string) (*nschema.SecretC
 // getSecret reads a Secret of the controller's namespace.
 func (m *Manager) getSecret(ctx context.Context, name string) (*nschema.SecretCopy, error) {
 	ns := m.cluster.Namespace
-	obj, err := m.cluster.Dynamic.Resource(secretsGVR).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	obj, err := getRetrying(ctx, m.cluster.Dynamic.Resource(secretsGVR).Namespace(ns), name)
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
@@ -241,7 +240,7 @@ func (m *Manager) getSecret(ctx context.Context, name string) (*nschema.SecretCo
 func (m *Manager) prepareNamespace(ctx context.Context, user string) (absent bool, err error) {
 	name := m.namespace(user)
 	ref := apply.ObjectRef{Kind: "Namespace", Name: name}
-	obj, err := m.cluster.Dynamic.Resource(namespacesGVR).Get(ctx, name, metav1.GetOptions{})
+	obj, err := getRetrying(ctx, m.cluster.Dynamic.Resource(namespacesGVR), name)
 	switch {
 	case apierrors.IsNotFound(err):
 		return true, nil
