@@ -26,10 +26,6 @@ test: cluster-bins check cue-vet ## everything CI needs that lives in the reposi
 conformance: cluster-bins ## tests against ../shared/conformance (build tag conformance)
 	$(GO) test -race -count=1 -tags conformance ./...
 
-.PHONY: soak
-soak: cluster-bins ## long fault-injection tests (build tag soak)
-	$(GO) test -race -count=1 -tags soak -run Soak -timeout 60m -v ./internal/faults/
-
 .PHONY: bench
 bench: cluster-bins ## benchmarks (numbers go into the issue notes)
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
@@ -57,7 +53,7 @@ fuzz: ## run every fuzz target for FUZZTIME (default 30s) one after another
 
 .PHONY: soak
 soak: cluster-bins ## long load and fault tests (build tag soak; numbers go into the issue notes)
-	$(GO) test -count=1 -tags soak -run Soak -timeout 60m ./...
+	$(GO) test -count=1 -tags soak -run Soak -timeout 60m -v ./...
 
 .PHONY: check
 check: ## gofmt and go vet
@@ -65,6 +61,7 @@ check: ## gofmt and go vet
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags conformance ./...
+	$(GO) vet -tags soak ./...
 
 .PHONY: cue-vet
 cue-vet: ## validate the example configs with the pinned cue CLI
