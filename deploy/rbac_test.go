@@ -31,26 +31,16 @@ import (
 	"github.com/nublado-go/nublado/internal/testcluster"
 )
 
-// pendingRoles are the roles of the local overlay for parts of the
-// controller that `nublado serve` does not run yet: the file servers and
-// fsadmin (issue 8). TestControllerRBAC requires that the controller does
-// not use them yet; once serve runs those managers, the test must exercise
-// them and this list becomes empty.
-var pendingRoles = map[string]string{
-	"Role fileservers/nublado-controller":     "file servers",
-	"Role nublado/nublado-controller-fsadmin": "fsadmin",
-}
-
 // racedGrants are the grants that only a race uses: the applier reads an
 // object before applying it when the lab's namespace existed before the
 // spawn (apply/apply.go applyOne) or after a field-manager conflict
 // (apply/takeover.go). A spawn reaches an existing lab namespace only when
 // the namespace informer has not yet seen it (server/labs/create.go
 // leftover), which a test cannot arrange; without these reads such a
-// spawn would fail. Every other grant must be used.
+// spawn would fail. The file servers' and fsadmin's namespaces always
+// exist, so their applies read their Services and PersistentVolumeClaims:
+// those reads are proven by use. Every other grant must be used.
 var racedGrants = map[string]bool{
-	"get services.":                         true,
-	"get persistentvolumeclaims.":           true,
 	"get networkpolicies.networking.k8s.io": true,
 }
 
@@ -184,6 +174,9 @@ func localConfig(t *testing.T, stack *devstack.Stack, metadata string) string {
 		},
 	})
 	lab["volumeMounts"] = append(lab["volumeMounts"].([]any), map[string]any{"containerPath": "/scratch", "volumeName": "scratch"})
+	// File servers mount it too: a file server with a claim of its own.
+	fs := cfg["fileserver"].(map[string]any)
+	fs["volumeMounts"] = append(fs["volumeMounts"].([]any), map[string]any{"containerPath": "/scratch", "volumeName": "scratch"})
 	out, err := yaml.Marshal(cfg)
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "config.yaml")
@@ -195,7 +188,10 @@ func localConfig(t *testing.T, stack *devstack.Stack, metadata string) string {
 // its ServiceAccount, roles and bindings applied to the control plane, the
 // configuration of make run, and a token of that ServiceAccount (no admin
 // rights). The controller starts (informers, image refresh, first
-// prepuller round), spawns a lab and deletes it. The API server's audit
+// prepuller round), spawns a lab and deletes it, creates a user's file
+// server and deletes it, and starts, reads and stops fsadmin. The
+// Gafaelfawr operator stand-in turns the file server's GafaelfawrIngress
+// into its Ingress, as Gafaelfawr's operator does. The API server's audit
 // log then shows the RBAC is least privilege, proven by use: no request
 // of the controller was denied, and every verb on every resource that the
 // roles grant was used by some request.
@@ -228,16 +224,19 @@ func TestControllerRBAC(t *testing.T) {
 	}}}
 	_, err = cluster.Client().CoreV1().Namespaces().Create(ctx, leftover, metav1.CreateOptions{})
 	require.NoError(t, err)
-	// The volumes that the labs' claims bind to (no provisioner here).
-	for _, user := range []string{"rachel", "wanda"} {
+	// The volumes that the claims bind to (no provisioner here), one for
+	// each claim: the labs of rachel and wanda, rachel's file server and
+	// fsadmin.
+	for i := range 4 {
+		name := fmt.Sprintf("scratch-%d", i)
 		pv := &corev1.PersistentVolume{
-			ObjectMeta: metav1.ObjectMeta{Name: "scratch-" + user},
+			ObjectMeta: metav1.ObjectMeta{Name: name},
 			Spec: corev1.PersistentVolumeSpec{
 				StorageClassName: "standard",
 				AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany},
 				Capacity:         corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
 				PersistentVolumeSource: corev1.PersistentVolumeSource{
-					NFS: &corev1.NFSVolumeSource{Server: "nfs.example.org", Path: "/export/scratch/" + user},
+					NFS: &corev1.NFSVolumeSource{Server: "nfs.example.org", Path: "/export/scratch/" + name},
 				},
 			},
 		}
@@ -254,6 +253,7 @@ func TestControllerRBAC(t *testing.T) {
         path: /metadata/annotations/example.org~1site-patched
         value: "true"
 `), 0o600))
+	cluster.GafaelfawrOperator(t, "fileservers", testcluster.IngressBehaviour{})
 	c := startController(t, localConfig(t, stack, meta), accountKubeconfig(t, ctx), "--patches", patches)
 	c.expect(http.MethodGet, "/", "", "", http.StatusOK)
 	c.spawn("wanda")
@@ -272,8 +272,42 @@ func TestControllerRBAC(t *testing.T) {
 		c.expect(http.MethodDelete, spawner+"/labs/"+user, "", "", http.StatusNoContent)
 		c.expect(http.MethodGet, spawner+"/labs/"+user, "", "", http.StatusNotFound)
 	}
+
+	// rachel's file server: created by her visit to {fp} (§1.3 #19),
+	// deleted by an administrator (#14).
+	page := c.expect(http.MethodGet, "/files", "rachel", "", http.StatusOK)
+	assert.Contains(t, page, "http://localhost:8080/files/rachel", "the file server's address")
+	assert.JSONEq(t, `["rachel"]`, c.expect(http.MethodGet, fileservers+"/users", "", "", http.StatusOK))
+	assert.JSONEq(t, `{"running": true}`, c.expect(http.MethodGet, fileservers+"/users/rachel", "", "", http.StatusOK))
+	_, err = cluster.Client().BatchV1().Jobs("fileservers").Get(ctx, "rachel-fs", metav1.GetOptions{})
+	require.NoError(t, err, "rachel's file server has its Job")
+	c.expect(http.MethodDelete, fileservers+"/users/rachel", "", "", http.StatusNoContent)
+	assert.JSONEq(t, `[]`, c.expect(http.MethodGet, fileservers+"/users", "", "", http.StatusOK))
+	for _, list := range []func() (int, error){
+		func() (int, error) {
+			l, err := cluster.Client().BatchV1().Jobs("fileservers").List(ctx, metav1.ListOptions{})
+			return len(l.Items), err
+		},
+		func() (int, error) {
+			l, err := cluster.Client().CoreV1().PersistentVolumeClaims("fileservers").List(ctx, metav1.ListOptions{})
+			return len(l.Items), err
+		},
+	} {
+		n, err := list()
+		require.NoError(t, err)
+		assert.Zero(t, n, "the file server's objects are gone")
+	}
+
+	// fsadmin (§1.3 #16–18): started, read, stopped.
+	started := c.expect(http.MethodPost, fsadmin, "", `{"start": true}`, http.StatusOK)
+	assert.Contains(t, started, `"start_time"`)
+	assert.JSONEq(t, started, c.expect(http.MethodGet, fsadmin, "", "", http.StatusOK))
+	c.expect(http.MethodDelete, fsadmin, "", "", http.StatusNoContent)
+	c.expect(http.MethodGet, fsadmin, "", "", http.StatusNotFound)
+
 	c.shutdown()
-	t.Logf("controller run (start, spawn, prepull, delete, stop): %s", time.Since(begin).Round(time.Millisecond))
+	t.Logf("controller run (start, spawn, prepull, delete, file server, fsadmin, stop): %s",
+		time.Since(begin).Round(time.Millisecond))
 
 	events, err := cluster.AuditEvents(controllerUser)
 	require.NoError(t, err)
@@ -281,9 +315,8 @@ func TestControllerRBAC(t *testing.T) {
 }
 
 // checkLeastPrivilege: no request was denied, every request is allowed by
-// a grant, every grant (except those of pendingRoles) allowed some
-// request, no grant of pendingRoles did, and no Role grant repeats a
-// ClusterRole grant.
+// a grant, every grant (except racedGrants) allowed some request, and no
+// Role grant repeats a ClusterRole grant.
 func checkLeastPrivilege(t *testing.T, granted map[grant]bool, events []testcluster.AuditEvent) {
 	t.Helper()
 	used := map[grant]int{}
@@ -329,10 +362,6 @@ func checkLeastPrivilege(t *testing.T, granted map[grant]bool, events []testclus
 		roles[g.role]++
 	}
 	for g := range granted {
-		if what, ok := pendingRoles[g.role]; ok {
-			assert.Zero(t, used[g], "%s is used: serve runs %s now; exercise it here and drop the role from pendingRoles", g, what)
-			continue
-		}
 		if !racedGrants[g.verb+" "+g.resource+"."+g.group] {
 			assert.NotZero(t, used[g], "%s is granted but never used", g)
 		}

@@ -175,7 +175,12 @@ func (c *controller) expect(method, path, user, body string, status int) string 
 	return data
 }
 
-const spawner = "/nublado/spawner/v1"
+// Route prefixes of the spawner API (default pathPrefix).
+const (
+	spawner     = "/nublado/spawner/v1"
+	fileservers = "/nublado/fileserver/v1"
+	fsadmin     = "/nublado/fsadmin/v1/service"
+)
 
 // spawn creates a user's lab and follows its events to the end; the last
 // event must be complete.
