@@ -20,9 +20,8 @@ import (
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/nublado-go/nublado/internal/devstack"
 	"github.com/nublado-go/nublado/schema"
 )
 
@@ -53,17 +52,8 @@ func kustomizations(t *testing.T) []string {
 // the kustomization's root are refused) and returns its objects.
 func build(t *testing.T, dir string) []*unstructured.Unstructured {
 	t.Helper()
-	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	m, err := k.Run(filesys.MakeFsOnDisk(), dir)
-	require.NoError(t, err, "kustomize build %s", dir)
-	var objs []*unstructured.Unstructured
-	for _, r := range m.Resources() {
-		data, err := r.MarshalJSON()
-		require.NoError(t, err)
-		obj := &unstructured.Unstructured{}
-		require.NoError(t, obj.UnmarshalJSON(data))
-		objs = append(objs, obj)
-	}
+	objs, err := devstack.Build(dir)
+	require.NoError(t, err)
 	require.NotEmpty(t, objs, "kustomize build %s", dir)
 	return objs
 }

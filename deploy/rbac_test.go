@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -20,11 +19,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/yaml"
 
 	"github.com/nublado-go/nublado/internal/devstack"
@@ -120,32 +114,7 @@ func grants(t *testing.T, objs []*unstructured.Unstructured) map[grant]bool {
 // real (server-side apply, as `kubectl apply --server-side -k` does).
 func applyOverlay(t *testing.T, ctx context.Context, objs []*unstructured.Unstructured) {
 	t.Helper()
-	cfg := cluster.Config()
-	dyn, err := dynamic.NewForConfig(cfg)
-	require.NoError(t, err)
-	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	require.NoError(t, err)
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
-	// Namespaces first, as kubectl orders them.
-	sorted := slices.Clone(objs)
-	sort.SliceStable(sorted, func(i, j int) bool {
-		return sorted[i].GetKind() == "Namespace" && sorted[j].GetKind() != "Namespace"
-	})
-	force := true
-	for _, obj := range sorted {
-		gvk := obj.GroupVersionKind()
-		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		require.NoError(t, err, "%s", id(obj))
-		var ri dynamic.ResourceInterface = dyn.Resource(m.Resource)
-		if obj.GetNamespace() != "" {
-			ri = dyn.Resource(m.Resource).Namespace(obj.GetNamespace())
-		}
-		body, err := obj.MarshalJSON()
-		require.NoError(t, err)
-		_, err = ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, body,
-			metav1.PatchOptions{FieldManager: "deploy-test", Force: &force, FieldValidation: "Strict"})
-		require.NoError(t, err, "applying %s", id(obj))
-	}
+	require.NoError(t, devstack.ApplyObjects(ctx, cluster.Config(), objs, "deploy-test"))
 }
 
 // localConfig writes deploy/examples/local.yaml, the configuration of

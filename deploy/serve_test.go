@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,12 +15,9 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/require"
-	authenticationv1 "k8s.io/api/authentication/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/nublado-go/nublado/cli"
+	"github.com/nublado-go/nublado/internal/devstack"
 )
 
 // The controller's identity in the local overlay.
@@ -36,23 +32,8 @@ const (
 // the token a pod of the Deployment gets: no admin rights.
 func accountKubeconfig(t *testing.T, ctx context.Context) string {
 	t.Helper()
-	exp := int64(3600)
-	tok, err := cluster.Client().CoreV1().ServiceAccounts(controllerNamespace).CreateToken(ctx, controllerAccount,
-		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &exp}}, metav1.CreateOptions{})
-	require.NoError(t, err, "requesting a token of %s", controllerUser)
-	admin := cluster.Config()
-	ca := admin.CAData
-	if len(ca) == 0 {
-		ca, err = os.ReadFile(admin.CAFile)
-		require.NoError(t, err)
-	}
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["local"] = &clientcmdapi.Cluster{Server: admin.Host, CertificateAuthorityData: ca}
-	kc.AuthInfos["controller"] = &clientcmdapi.AuthInfo{Token: tok.Status.Token}
-	kc.Contexts["local"] = &clientcmdapi.Context{Cluster: "local", AuthInfo: "controller"}
-	kc.CurrentContext = "local"
 	path := filepath.Join(t.TempDir(), "kubeconfig")
-	require.NoError(t, clientcmd.WriteToFile(*kc, path))
+	require.NoError(t, devstack.AccountKubeconfig(ctx, cluster.Config(), controllerNamespace, controllerAccount, time.Hour, path))
 	return path
 }
 

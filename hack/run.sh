@@ -6,11 +6,15 @@
 #      kube-scheduler and kwok with three fake nodes), in the background;
 #   2. the development stack (internal/devstack): a Docker registry over HTTPS
 #      on localhost:18443, Gafaelfawr and Repertoire stand-ins on
-#      127.0.0.1:18080; it also creates the controller namespace (nublado)
-#      with a stand-in controller pod and the pull secret, writes the
-#      pod-metadata files and seeds the nodes' status.images;
+#      127.0.0.1:18080; it applies the local overlay (deploy/overlays/local:
+#      namespaces, the controller's ServiceAccount and RBAC, its
+#      GafaelfawrIngresses, the Deployment scaled to zero), adds a
+#      stand-in controller pod and the pull secret, writes the pod-metadata
+#      files, seeds the nodes' status.images, and writes a kubeconfig with
+#      a token of the controller's ServiceAccount;
 #   3. nublado serve on deploy/examples/local.yaml, listening on
-#      127.0.0.1:8080.
+#      127.0.0.1:8080, as that ServiceAccount: with the permissions it has
+#      in a real cluster, not the admin's.
 #
 # Ctrl-C stops the controller (gracefully), the development stack and the
 # control plane (its state in .cache/cluster is removed, labs included).
@@ -72,17 +76,19 @@ wait_for() {
 
 echo "==> starting the development stack (log: $logs/devstack.log)"
 rm -f "$state/ready"
-"$bin/devstack" --state "$state" --kubeconfig "$KUBECONFIG" >"$logs/devstack.log" 2>&1 &
+"$bin/devstack" --state "$state" --kubeconfig "$KUBECONFIG" \
+	--overlay deploy/overlays/local --account-kubeconfig "$state/controller.kubeconfig" \
+	>"$logs/devstack.log" 2>&1 &
 pids+=($!)
 wait_for test -e "$state/ready"
 
-echo "==> starting nublado serve on $listen (log: $logs/nublado.log)"
+echo "==> starting nublado serve on $listen as ServiceAccount nublado/nublado-controller (log: $logs/nublado.log)"
 SSL_CERT_FILE=$state/ca.pem \
 REPERTOIRE_BASE_URL=http://127.0.0.1:18080/repertoire \
 EXTERNAL_INSTANCE_URL=http://localhost:8080 \
 NUBLADO_CONTROLLER_REPOSITORY=ghcr.io/lsst-sqre/nublado \
 NUBLADO_CONTROLLER_TAG=latest \
-	"$bin/nublado" serve --config "$config" --kubeconfig "$KUBECONFIG" --listen "$listen" \
+	"$bin/nublado" serve --config "$config" --kubeconfig "$state/controller.kubeconfig" --listen "$listen" \
 	>"$logs/nublado.log" 2>&1 &
 pids+=($!)
 wait_for curl -sf "$base/"

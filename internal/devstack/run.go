@@ -29,6 +29,7 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	var opts Options
 	var usersFile, kubeconfig string
 	var seed SeedOptions
+	var acct accountOptions
 	fs.StringVar(&opts.RegistryAddr, "registry-addr", "127.0.0.1:18443", "listen address of the Docker registry (HTTPS)")
 	fs.StringVar(&opts.ServicesAddr, "services-addr", "127.0.0.1:18080", "listen address of the Gafaelfawr and Repertoire stand-ins (HTTP)")
 	fs.StringVar(&opts.StateDir, "state", ".cache/devstack", "directory for the CA, the credentials, the metadata files and the ready file")
@@ -39,6 +40,10 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&seed.PullSecret, "pull-secret", "pull-secret", "name of the pull secret created in the controller namespace (empty: none)")
 	fs.StringVar(&seed.MetadataDir, "metadata", "", "where to write the pod-metadata files (default: STATE/podinfo)")
 	fs.StringVar(&seed.FileserverNamespace, "fileserver-namespace", "fileservers", "namespace created for file servers (empty: none)")
+	fs.StringVar(&acct.overlay, "overlay", "", "kustomization applied to the cluster before seeding it (e.g. deploy/overlays/local)")
+	fs.StringVar(&acct.account, "account", "nublado-controller", "ServiceAccount of the controller, in the controller namespace")
+	fs.StringVar(&acct.kubeconfig, "account-kubeconfig", "", "write a kubeconfig authenticating as --account (a TokenRequest token) to this path")
+	fs.DurationVar(&acct.expiry, "account-token-expiry", 24*time.Hour, "lifetime of the --account-kubeconfig token")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return nil
 	} else if err != nil {
@@ -64,7 +69,7 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 		if seed.MetadataDir == "" {
 			seed.MetadataDir = filepath.Join(opts.StateDir, "podinfo")
 		}
-		op, err := seedCluster(ctx, s, kubeconfig, seed)
+		op, err := seedCluster(ctx, s, kubeconfig, seed, acct)
 		if err != nil {
 			return err
 		}
@@ -84,10 +89,18 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 }
 
-// seedCluster seeds the cluster and starts the Gafaelfawr stand-in (for
+// accountOptions are the devstack flags that install the controller's
+// kustomization and give the controller its ServiceAccount's identity.
+type accountOptions struct {
+	overlay, account, kubeconfig string
+	expiry                       time.Duration
+}
+
+// seedCluster applies the overlay (if any), seeds the cluster, writes the
+// account kubeconfig (if asked) and starts the Gafaelfawr stand-in (for
 // file servers: it turns GafaelfawrIngresses into Ingresses with an IP)
 // on every namespace; the caller stops it.
-func seedCluster(ctx context.Context, s *Stack, kubeconfig string, opts SeedOptions) (*testcluster.GafaelfawrOperator, error) {
+func seedCluster(ctx context.Context, s *Stack, kubeconfig string, opts SeedOptions, acct accountOptions) (*testcluster.GafaelfawrOperator, error) {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		return nil, fmt.Errorf("reading kubeconfig: %w", err)
@@ -98,8 +111,23 @@ func seedCluster(ctx context.Context, s *Stack, kubeconfig string, opts SeedOpti
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
+	if acct.overlay != "" {
+		objs, err := Build(acct.overlay)
+		if err != nil {
+			return nil, err
+		}
+		if err := ApplyObjects(ctx, cfg, objs, "devstack"); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.Seed(ctx, client, opts); err != nil {
 		return nil, err
+	}
+	if acct.kubeconfig != "" {
+		ns := opts.withDefaults().Namespace
+		if err := AccountKubeconfig(ctx, cfg, ns, acct.account, acct.expiry, acct.kubeconfig); err != nil {
+			return nil, err
+		}
 	}
 	return testcluster.StartGafaelfawrOperator(ctx, cfg, "", testcluster.IngressBehaviour{})
 }
