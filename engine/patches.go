@@ -1,14 +1,20 @@
 package engine
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"strings"
+
+	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/builtins"
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/yaml"
 )
 
@@ -34,6 +40,11 @@ type Patches struct {
 type compiledPatch struct {
 	plugin *builtins.PatchTransformerPlugin
 	target *target
+	// selector and json are the target and the operations of a JSON 6902
+	// patch, which Apply runs as the transformer does, without its
+	// conversions through YAML text (json is nil for a strategic merge).
+	selector types.Selector
+	json     jsonpatch.Patch
 }
 
 // patchesFile is the format of a patches file.
@@ -107,7 +118,29 @@ func compilePatch(entry types.Patch) (*compiledPatch, error) {
 	if err := plugin.Transform(resmap.New()); err != nil {
 		return nil, err
 	}
-	return &compiledPatch{plugin: plugin, target: t}, nil
+	c := &compiledPatch{plugin: plugin, target: t, selector: *entry.Target}
+	if c.json, err = jsonPatch(entry.Patch); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// jsonPatch returns the operations of a patch that kustomize takes for a
+// JSON 6902 patch (one that is not a strategic-merge patch), decoded as
+// kustomize's JSON 6902 filter does, or nil.
+func jsonPatch(text string) (jsonpatch.Patch, error) {
+	text = strings.TrimSpace(text)
+	if _, err := pluginHelpers().ResmapFactory().RF().SliceFromBytes([]byte(text)); err == nil {
+		return nil, nil
+	}
+	data := []byte(text)
+	if !strings.HasPrefix(text, "[") {
+		var err error
+		if data, err = yaml.YAMLToJSON(data); err != nil {
+			return nil, err
+		}
+	}
+	return jsonpatch.DecodePatch(data)
 }
 
 // Apply applies the patches to objs, in order, as `kustomize build` of a
@@ -181,7 +214,7 @@ func (p *Patches) transform(objs []*unstructured.Unstructured) ([]*resource.Reso
 		if m.Size() == 0 {
 			continue
 		}
-		if err := c.plugin.Transform(m); err != nil {
+		if err := c.transform(m); err != nil {
 			return nil, err
 		}
 	}
@@ -215,3 +248,57 @@ func renamed(obj *unstructured.Unstructured, r *resource.Resource) bool {
 
 // Len returns the number of patches.
 func (p *Patches) Len() int { return len(p.patches) }
+
+// transform runs the patch on the resources of m.
+func (c *compiledPatch) transform(m resmap.ResMap) error {
+	if c.json == nil {
+		return c.plugin.Transform(m)
+	}
+	// As kustomize's patch transformer runs a JSON 6902 patch.
+	selected, err := m.Select(c.selector)
+	if err != nil {
+		return err
+	}
+	for _, r := range selected {
+		r.StorePreviousId()
+		internal := kioutil.GetInternalAnnotations(&r.RNode)
+		if err := applyJSONPatch(c.json, r); err != nil {
+			return err
+		}
+		annotations := r.GetAnnotations()
+		maps.Copy(annotations, internal)
+		if err := r.SetAnnotations(annotations); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyJSONPatch applies a JSON 6902 patch to r as kustomize's filter does
+// (on r written as JSON, read back with float numbers), with direct
+// conversions.
+func applyJSONPatch(p jsonpatch.Patch, r *resource.Resource) error {
+	var data []byte
+	var err error
+	if v, ok := fromNode(r.YNode()); ok {
+		data, err = json.Marshal(v)
+	} else {
+		data, err = r.MarshalJSON()
+	}
+	if err != nil {
+		return err
+	}
+	if data, err = p.Apply(data); err != nil {
+		return err
+	}
+	m := map[string]any{}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	n, err := toNode(m)
+	if err != nil {
+		return err
+	}
+	r.SetYNode(n)
+	return nil
+}
