@@ -2,8 +2,10 @@ package engine_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -282,5 +284,35 @@ func TestPatchesKrustyOracleLab(t *testing.T) {
 			require.False(t, engine.NeedsKrusty(objs), "Apply patches the objects itself")
 			assertSameAsKrusty(t, p, objs)
 		}
+	}
+}
+
+// TestPatchesConcurrent: one Patches applied from several goroutines (the
+// parsed patches are shared) gives every goroutine the serial result.
+func TestPatchesConcurrent(t *testing.T) {
+	p := readPatches(t, filepath.Join("testdata", "patches", "site.yaml"))
+	r, err := engine.New(nublado.CUE, engine.Config(readConfig(t)), engine.WithPatches(p))
+	require.NoError(t, err)
+	want := make([][]any, 2)
+	for i := range want {
+		objs, err := r.Render("lab", labTestInput(t, i))
+		require.NoError(t, err)
+		want[i] = objects(objs)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			objs, err := r.Render("lab", labTestInput(t, g%2))
+			if err == nil && !assert.Equal(t, want[g%2], objects(objs)) {
+				err = fmt.Errorf("goroutine %d: a different result", g)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
 	}
 }
