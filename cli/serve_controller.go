@@ -23,6 +23,7 @@ import (
 	"github.com/nublado-go/nublado/images"
 	"github.com/nublado-go/nublado/schema"
 	"github.com/nublado-go/nublado/server"
+	slackalert "github.com/nublado-go/nublado/server/alert"
 	"github.com/nublado-go/nublado/server/fileservers"
 	"github.com/nublado-go/nublado/server/fsadmin"
 	"github.com/nublado-go/nublado/server/gafaelfawr"
@@ -54,6 +55,7 @@ type controller struct {
 	labs        *labs.Manager
 	fileServers *fileservers.Manager // nil when file servers are disabled
 	handler     http.Handler
+	reporter    *slackalert.Reporter // Slack alerts; reports nothing without a webhook
 	ready       func(string)
 	// patches is the --patches file ("" for none).
 	patches string
@@ -83,7 +85,8 @@ func newController(ctx context.Context, cfg *schema.Config, env schema.Environme
 	if err != nil {
 		return nil, fmt.Errorf("building the image source: %w", err)
 	}
-	c := &controller{cfg: cfg, log: log, ready: deps.ready, closer: closer, patches: f.patches}
+	c := &controller{cfg: cfg, log: log, ready: deps.ready, closer: closer, patches: f.patches,
+		reporter: slackalert.New(cfg.Name, cfg.SlackWebhook, log.WithField(labs.FieldController, "slack"))}
 	restCfg = rest.CopyConfig(restCfg)
 	restCfg.QPS, restCfg.Burst = f.qps, f.burst
 	if err := c.build(restCfg, src, meta, env, m, reg); err != nil {
@@ -122,17 +125,18 @@ func (c *controller) build(restCfg *rest.Config, src images.Source, meta podMeta
 	c.stop = stop
 	nodes := prepuller.NewNodeWatcher(kube, c.cfg.Lab.NodeSelector, c.cfg.WatchReconnectTimeout)
 	nodes.Start(bg)
-	c.images = prepuller.New(c.cfg, src, nodes, c.log.WithField(labs.FieldController, "images"))
+	c.images = prepuller.New(c.cfg, src, nodes, c.log.WithField(labs.FieldController, "images"),
+		prepuller.WithReporter(c.reporter))
 	c.puller, err = prepuller.NewPuller(c.cfg, c.images, nodes, prepuller.Cluster{
 		Dynamic: dyn, Applier: applier, Namespace: meta.namespace, OwnerName: meta.name, OwnerUID: meta.uid,
 	}, renderer, c.log.WithField(labs.FieldController, "prepuller"),
-		prepuller.WithPullerMetrics(prepuller.NewMetrics(reg)))
+		prepuller.WithPullerMetrics(prepuller.NewMetrics(reg)), prepuller.WithPullerReporter(c.reporter))
 	if err != nil {
 		return err
 	}
 
 	gaf := gafaelfawr.New(env.RepertoireBaseURL)
-	opts := []labs.Option{labs.WithEnvironment(env), labs.WithMetrics(m)}
+	opts := []labs.Option{labs.WithEnvironment(env), labs.WithMetrics(m), labs.WithReporter(c.reporter)}
 	if env.RepertoireBaseURL == "" {
 		c.log.Warn("REPERTOIRE_BASE_URL not set: authenticated routes will fail")
 	} else {
@@ -149,10 +153,11 @@ func (c *controller) build(restCfg *rest.Config, src images.Source, meta podMeta
 		return err
 	}
 	serverOpts := []server.Option{server.WithImages(c.images), server.WithGatherer(reg),
-		server.WithVersion(Version), server.WithFSAdmin(fsa)}
+		server.WithVersion(Version), server.WithFSAdmin(fsa), server.WithReporter(c.reporter)}
 	if c.cfg.Fileserver.Enabled {
 		c.fileServers, err = fileservers.New(c.cfg, fileservers.Cluster{Dynamic: dyn, Applier: applier},
-			renderer, c.log, fileservers.WithEnvironment(env), fileservers.WithMetrics(m))
+			renderer, c.log, fileservers.WithEnvironment(env), fileservers.WithMetrics(m),
+			fileservers.WithReporter(c.reporter))
 		if err != nil {
 			return err
 		}
@@ -251,6 +256,9 @@ func (c *controller) stopManagers() {
 	}
 }
 
+// alertFlushTimeout bounds the wait for queued Slack alerts at shutdown.
+const alertFlushTimeout = 5 * time.Second
+
 // close stops the managers (if serve did not) and the background tasks,
 // and closes the registry client.
 func (c *controller) close() {
@@ -260,5 +268,10 @@ func (c *controller) close() {
 	}
 	if err := c.closer.Close(); err != nil {
 		c.log.WithError(err).Warn("Closing the image source")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), alertFlushTimeout)
+	defer cancel()
+	if err := c.reporter.Close(ctx); err != nil {
+		c.log.WithError(err).Warn("Slack alerts left unsent at shutdown")
 	}
 }

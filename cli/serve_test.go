@@ -25,6 +25,7 @@ import (
 
 	"github.com/nublado-go/nublado/images"
 	"github.com/nublado-go/nublado/internal/devstack"
+	"github.com/nublado-go/nublado/internal/slack/slacktest"
 	"github.com/nublado-go/nublado/internal/testcluster"
 )
 
@@ -188,6 +189,8 @@ func TestServeOnCluster(t *testing.T) {
 
 func testServeInProcess(t *testing.T, c *testcluster.Cluster, stack *devstack.Stack, config string) {
 	env := stackEnv(stack)
+	slackHook := slacktest.NewReceiver(t)
+	env["NUBLADO_SLACK_WEBHOOK"] = slackHook.URL()
 	ready := make(chan string, 1)
 	deps := serveDeps{
 		lookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
@@ -257,6 +260,7 @@ func testServeInProcess(t *testing.T, c *testcluster.Cluster, stack *devstack.St
 		assert.Equal(t, ExitOK, r.code, "serve: %s", r.stderr)
 		assert.Contains(t, r.stderr, `"event":"Shutting down"`, "JSON logs of the production profile")
 		assert.NotContains(t, r.stderr, `"event":"Reconciling file server state"`, "file servers are disabled")
+		assert.Empty(t, slackHook.Bodies(), "no Slack alerts in normal operation or for a cancelled spawn")
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop")
 	}

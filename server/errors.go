@@ -104,6 +104,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, serr.status, plainDetail{serr.detail})
 	default:
 		LoggerFrom(r.Context(), s.log).WithError(err).Error("Uncaught error in request")
+		s.reporter.Report(pathUser(r), err)
 		writeInternalError(w)
 	}
 }

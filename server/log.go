@@ -11,6 +11,8 @@ import (
 
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/sirupsen/logrus"
+
+	"github.com/nublado-go/nublado/server/alert"
 )
 
 // Log field keys set by the server.
@@ -112,6 +114,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				panic(rec)
 			}
 			LoggerFrom(r.Context(), s.log).WithField("panic", rec).Error("Uncaught panic in request")
+			s.reporter.Report(pathUser(r), &alert.PanicError{Value: rec})
 			writeInternalError(w)
 		}()
 		next.ServeHTTP(w, r)

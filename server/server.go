@@ -55,6 +55,18 @@ type Users interface {
 	UserInfo(ctx context.Context, token string) (*nublado.User, error)
 }
 
+// Reporter reports failures to Slack (*alert.Reporter implements it). It
+// must return at once and is called concurrently.
+type Reporter interface {
+	// Report reports err, a failure that concerns user ("" when unknown).
+	Report(user string, err error)
+}
+
+// nopReporter reports nothing.
+type nopReporter struct{}
+
+func (nopReporter) Report(string, error) {}
+
 // Server serves the controller's routes. Build it with [New].
 type Server struct {
 	cfg         *schema.Config
@@ -63,6 +75,7 @@ type Server struct {
 	images      Images
 	fileServers FileServers
 	fsadmin     FSAdmin
+	reporter    Reporter
 	gatherer    prometheus.Gatherer
 	log         *logrus.Entry
 	version     string
@@ -87,6 +100,10 @@ func WithFileServers(fs FileServers) Option { return func(s *Server) { s.fileSer
 // WithFSAdmin serves routes #16–#18 from fa. Without it they answer 404
 // not_supported.
 func WithFSAdmin(fa FSAdmin) Option { return func(s *Server) { s.fsadmin = fa } }
+
+// WithReporter reports uncaught errors and panics of the routes (answered
+// 500 text/plain) to r. Default: nothing is reported.
+func WithReporter(r Reporter) Option { return func(s *Server) { s.reporter = r } }
 
 // WithGatherer serves g at /metrics (default: an empty registry).
 func WithGatherer(g prometheus.Gatherer) Option { return func(s *Server) { s.gatherer = g } }
@@ -116,6 +133,7 @@ func New(cfg *schema.Config, labs Labs, users Users, log *logrus.Entry, opts ...
 	s := &Server{
 		cfg: cfg, labs: labs, users: users, log: log,
 		gatherer: prometheus.NewRegistry(),
+		reporter: nopReporter{},
 		version:  "unknown",
 		ping:     events.DefaultPingInterval,
 		maxBody:  DefaultMaxBodyBytes,

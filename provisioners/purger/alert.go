@@ -1,15 +1,14 @@
 package purger
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sort"
 	"strings"
+
+	"github.com/nublado-go/nublado/internal/slack"
 )
 
 // AlertApp is the application name in Slack alerts.
@@ -22,61 +21,20 @@ const maxSlackText = 2900
 // of a *[PurgeError] or *[PlanError] are attached as "Failed Files". client
 // nil means http.DefaultClient.
 func PostAlert(ctx context.Context, client *http.Client, hookURL string, err error) error {
-	if client == nil {
-		client = http.DefaultClient
-	}
-	body, jerr := json.Marshal(alertMessage(err))
-	if jerr != nil {
-		return fmt.Errorf("encoding Slack alert: %w", jerr)
-	}
-	req, rerr := http.NewRequestWithContext(ctx, http.MethodPost, hookURL, bytes.NewReader(body))
-	if rerr != nil {
-		return fmt.Errorf("posting Slack alert: %w", rerr)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, derr := client.Do(req)
-	if derr != nil {
-		return fmt.Errorf("posting Slack alert: %w", derr)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("posting Slack alert: status %d", resp.StatusCode)
-	}
-	return nil
+	return slack.Post(ctx, client, hookURL, alertMessage(err))
 }
 
-type slackText struct {
-	Type string `json:"type"`
-	Text string `json:"text"`
-}
-
-type slackBlock struct {
-	Type string     `json:"type"`
-	Text *slackText `json:"text,omitempty"`
-}
-
-type slackAttachment struct {
-	Blocks []slackBlock `json:"blocks"`
-}
-
-type slackMessage struct {
-	Text        string            `json:"text"`
-	Blocks      []slackBlock      `json:"blocks"`
-	Attachments []slackAttachment `json:"attachments,omitempty"`
-}
-
-func section(text string) slackBlock {
+func section(text string) slack.Block {
 	if len(text) > maxSlackText {
 		text = text[:maxSlackText] + "…"
 	}
-	return slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: text}}
+	return slack.Block{Type: "section", Text: slack.Mrkdwn(text, false)}
 }
 
 // alertMessage builds the Slack message for err.
-func alertMessage(err error) slackMessage {
+func alertMessage(err error) slack.Message {
 	summary := fmt.Sprintf("Error in %s: %v", AlertApp, err)
-	msg := slackMessage{Text: summary, Blocks: []slackBlock{
+	msg := slack.Message{Text: summary, Blocks: []slack.Block{
 		section(fmt.Sprintf("*Error in %s*", AlertApp)),
 		section(fmt.Sprintf("*Exception*\n```\n%v\n```", firstLine(err))),
 	}}
@@ -99,7 +57,7 @@ func alertMessage(err error) slackMessage {
 		for _, p := range paths {
 			fmt.Fprintf(&b, "%s: %s\n", p, files[p])
 		}
-		msg.Attachments = []slackAttachment{{Blocks: []slackBlock{
+		msg.Attachments = []slack.Attachment{{Blocks: []slack.Block{
 			section("*Failed Files*\n```\n" + b.String() + "```"),
 		}}}
 	}

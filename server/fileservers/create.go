@@ -81,6 +81,7 @@ func (m *Manager) Create(ctx context.Context, user *nublado.User, _ string) erro
 	log = log.WithField(FieldDuration, time.Since(start).Milliseconds())
 	if err != nil {
 		log.WithError(err).Error("File server creation failed")
+		reportUnlessStopped(life, m.o.reporter, user.Username, err)
 		if applied {
 			m.cleanup(life, user.Username, log)
 		}
@@ -210,6 +211,14 @@ func (m *Manager) waitPod(ctx context.Context, rec *record, job types.UID) error
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for the pod of Job %s/%s: %w", m.namespace(), name, ctx.Err())
 		}
+	}
+}
+
+// reportUnlessStopped reports err unless it is the end of the manager's
+// lifetime life.
+func reportUnlessStopped(life context.Context, r Reporter, user string, err error) {
+	if life.Err() == nil {
+		r.Report(user, err)
 	}
 }
 

@@ -72,6 +72,7 @@ func (m *Manager) deleteLocked(rec *record) error {
 	log := m.log.WithFields(logrus.Fields{FieldUser: rec.user, FieldDuration: time.Since(start).Milliseconds()})
 	if err != nil {
 		log.WithError(err).Error("File server deletion failed")
+		reportUnlessStopped(life, m.o.reporter, rec.user, err)
 		return err
 	}
 	rec.setRunning(false, "")

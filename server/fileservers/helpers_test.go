@@ -105,6 +105,9 @@ type harnessOptions struct {
 	configure func(*nschema.Config)
 	ingress   testcluster.IngressBehaviour
 	noStart   bool
+	// opts and serverOpts are more options of the manager and the server.
+	opts       []fileservers.Option
+	serverOpts []server.Option
 	// from reuses another harness's namespace and configuration (a second
 	// controller).
 	from *harness
@@ -149,7 +152,7 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 	log.SetLevel(logrus.DebugLevel)
 	h.metrics = metrics.New(prometheus.NewRegistry())
 	h.m, err = fileservers.New(h.cfg, fileservers.Cluster{Dynamic: h.dyn, Applier: h.applier}, h.renderer,
-		logrus.NewEntry(log), fileservers.WithMetrics(h.metrics))
+		logrus.NewEntry(log), append([]fileservers.Option{fileservers.WithMetrics(h.metrics)}, ho.opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(h.m.Stop)
 	if !ho.noStart {
@@ -161,7 +164,8 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 	for _, u := range []nublado.User{newUser("rachel", 1101), newUser("wanda", 1102)} {
 		users["token-of-"+u.Username] = &u
 	}
-	h.srv = httptest.NewServer(server.New(h.cfg, noLabs{}, users, logrus.NewEntry(log), server.WithFileServers(h.m)))
+	h.srv = httptest.NewServer(server.New(h.cfg, noLabs{}, users, logrus.NewEntry(log),
+		append([]server.Option{server.WithFileServers(h.m)}, ho.serverOpts...)...))
 	t.Cleanup(h.srv.Close)
 	return h
 }

@@ -68,9 +68,28 @@ type Manager struct {
 type Option func(*options)
 
 type options struct {
-	env     schema.Environment
-	metrics *metrics.Metrics
-	workers int
+	env      schema.Environment
+	metrics  *metrics.Metrics
+	workers  int
+	reporter Reporter
+}
+
+// Reporter reports failures to Slack (*alert.Reporter implements it). It
+// must return at once and is called concurrently.
+type Reporter interface {
+	// Report reports err, a failure that concerns user ("" when unknown).
+	Report(user string, err error)
+}
+
+// nopReporter reports nothing.
+type nopReporter struct{}
+
+func (nopReporter) Report(string, error) {}
+
+// WithReporter reports failed creations and deletions (with their user)
+// and failed reconciles to r. Default: nothing is reported.
+func WithReporter(r Reporter) Option {
+	return func(o *options) { o.reporter = r }
 }
 
 // WithEnvironment sets what the controller read from its environment (the
@@ -116,7 +135,7 @@ func New(cfg *schema.Config, cluster Cluster, renderer Renderer, log *logrus.Ent
 		return nil, errors.New("file-server manager: renderer and logger are required")
 	}
 	env, _ := schema.ReadEnvironment(func(string) (string, bool) { return "", false })
-	o := options{env: env, workers: 8}
+	o := options{env: env, workers: 8, reporter: nopReporter{}}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -159,7 +178,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	m.loops.Add(1)
 	go func() {
 		defer m.loops.Done()
-		prepuller.RunLoop(m.life, m.cfg.Fileserver.ReconcileInterval, "reconciling file server state", m.log, m.Reconcile)
+		prepuller.RunLoop(m.life, m.cfg.Fileserver.ReconcileInterval, "reconciling file server state", m.log, prepuller.Reporting(m.o.reporter, m.Reconcile))
 	}()
 	return nil
 }

@@ -111,6 +111,7 @@ func (m *Manager) finishDelete(ctx context.Context, rec *record, start time.Time
 		}
 		m.log.WithFields(logrus.Fields{FieldUser: rec.user, FieldDuration: elapsed.Milliseconds()}).
 			WithError(err).Error("Lab delete failed")
+		m.o.reporter.Report(rec.user, err)
 		m.emit(rec, nublado.EventError, userMessage(err), 0)
 		m.emit(rec, nublado.EventFailed, "Lab delete failed", 0)
 	}

@@ -96,6 +96,25 @@ type options struct {
 	metrics   *metrics.Metrics
 	workers   int
 	slots     int
+	reporter  Reporter
+}
+
+// Reporter reports failures to Slack (*alert.Reporter implements it). It
+// must return at once and is called concurrently.
+type Reporter interface {
+	// Report reports err, a failure that concerns user ("" when unknown).
+	Report(user string, err error)
+}
+
+// nopReporter reports nothing.
+type nopReporter struct{}
+
+func (nopReporter) Report(string, error) {}
+
+// WithReporter reports failed spawns and deletions (with their user) and
+// failed lab reconciles to r. Default: nothing is reported.
+func WithReporter(r Reporter) Option {
+	return func(o *options) { o.reporter = r }
 }
 
 // WithApplySlots bounds how many spawns build and apply their objects at
@@ -155,7 +174,7 @@ func New(cfg *schema.Config, cluster Cluster, renderer Renderer, resolver ImageR
 		return nil, errors.New("lab manager: renderer, image resolver and logger are required")
 	}
 	env, _ := schema.ReadEnvironment(func(string) (string, bool) { return "", false })
-	o := options{workers: 8, env: env, slots: DefaultApplySlots}
+	o := options{workers: 8, env: env, slots: DefaultApplySlots, reporter: nopReporter{}}
 	for _, opt := range opts {
 		opt(&o)
 	}

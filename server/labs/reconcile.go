@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	nublado "github.com/nublado-go/nublado"
+	"github.com/nublado-go/nublado/server/alert"
 )
 
 // Reconcile brings the lab records in line with the cluster (§4.7), from
@@ -285,9 +286,11 @@ func (m *Manager) runLoopOnce(ctx context.Context) {
 	defer func() {
 		if p := recover(); p != nil {
 			m.log.WithField("panic", p).Error("Uncaught exception in lab reconcile")
+			m.o.reporter.Report("", &alert.PanicError{Value: p})
 		}
 	}()
 	if err := m.Reconcile(ctx); err != nil && ctx.Err() == nil {
 		m.log.WithError(err).Error("Uncaught exception in lab reconcile")
+		m.o.reporter.Report("", err)
 	}
 }

@@ -278,6 +278,7 @@ func (m *Manager) finishSpawn(rec *record, start time.Time) func(context.Context
 				rec.state.Status = nublado.LabFailed
 			}
 			entry.WithError(err).Error("Lab spawn failed")
+			m.o.reporter.Report(rec.user, err)
 			m.emit(rec, nublado.EventError, userMessage(err), 0)
 			m.emit(rec, nublado.EventFailed, "Lab spawn failed", 0)
 		}

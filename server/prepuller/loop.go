@@ -45,6 +45,31 @@ func RunLoop(ctx context.Context, interval time.Duration, description string, lo
 	}
 }
 
+// Reporter reports failures to Slack (*alert.Reporter implements it). It
+// must return at once and is called concurrently.
+type Reporter interface {
+	// Report reports err, a failure that concerns user ("" when unknown).
+	Report(user string, err error)
+}
+
+// nopReporter reports nothing.
+type nopReporter struct{}
+
+func (nopReporter) Report(string, error) {}
+
+// Reporting returns fn, reporting its errors to r (with no user) unless
+// its ctx has ended: the failures of a background loop's run, for
+// [RunLoop].
+func Reporting(r Reporter, fn func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		err := fn(ctx)
+		if err != nil && ctx.Err() == nil {
+			r.Report("", err)
+		}
+		return err
+	}
+}
+
 // capitalise upper-cases the first letter.
 func capitalise(s string) string {
 	r, n := utf8.DecodeRuneInString(s)

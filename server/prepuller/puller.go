@@ -85,6 +85,7 @@ type pullerOptions struct {
 	workers    int
 	maxBackoff int
 	metrics    *Metrics
+	reporter   Reporter
 }
 
 // DefaultNodeWorkers is the default of [WithNodeWorkers].
@@ -109,6 +110,12 @@ func WithPullerMetrics(m *Metrics) PullerOption {
 	return func(o *pullerOptions) { o.metrics = m }
 }
 
+// WithPullerReporter reports failed prepulls and rounds to r. Default:
+// nothing is reported.
+func WithPullerReporter(r Reporter) PullerOption {
+	return func(o *pullerOptions) { o.reporter = r }
+}
+
 // NewPuller returns the prepuller for the configuration cfg (lab pull
 // secret and tolerations through the renderer, images.prepullTimeout,
 // images.refreshInterval, watchReconnectTimeout), reading the catalogs of
@@ -124,7 +131,7 @@ func NewPuller(cfg *schema.Config, images *Service, nodes NodeRemovals, cluster 
 	case cluster.Namespace == "" || cluster.OwnerName == "" || cluster.OwnerUID == "":
 		return nil, errors.New("prepuller: controller namespace and pod are required")
 	}
-	o := pullerOptions{workers: DefaultNodeWorkers, maxBackoff: DefaultMaxBackoffRounds}
+	o := pullerOptions{workers: DefaultNodeWorkers, maxBackoff: DefaultMaxBackoffRounds, reporter: nopReporter{}}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -157,6 +164,7 @@ func (p *Puller) Run(ctx context.Context) {
 	if err := p.Start(ctx); err != nil {
 		if ctx.Err() == nil {
 			p.log.WithError(err).Error("Uncaught exception starting the prepuller")
+			p.o.reporter.Report("", err)
 		}
 		return
 	}
@@ -172,6 +180,7 @@ func (p *Puller) Run(ctx context.Context) {
 		}
 		if err != nil {
 			p.log.WithError(err).Error("Uncaught exception prepulling images")
+			p.o.reporter.Report("", err)
 			if sleep(ctx, p.cfg.Images.RefreshInterval) != nil {
 				return
 			}

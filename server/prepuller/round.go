@@ -196,6 +196,7 @@ func (p *Puller) record(cat *images.Catalog, log *logrus.Entry, node string, img
 		res.Failed++
 		skip := p.backoff.failed(k)
 		log.WithError(o.err).WithField("skip_rounds", skip).Error("Failed to prepull image")
+		p.o.reporter.Report("", o.err)
 		return
 	}
 	res.Succeeded++

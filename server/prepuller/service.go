@@ -34,6 +34,7 @@ type Service struct {
 	interval    time.Duration
 	now         func() time.Time
 	log         *logrus.Entry
+	reporter    Reporter
 
 	// mu serialises refreshes.
 	mu        sync.Mutex
@@ -46,6 +47,10 @@ type Option func(*Service)
 
 // WithClock replaces time.Now as the basis of the drop-down filter's ages.
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithReporter reports the failures of the refresh loop to r. Default:
+// nothing is reported.
+func WithReporter(r Reporter) Option { return func(s *Service) { s.reporter = r } }
 
 // New returns the image service of cfg over a registry source and the
 // selected nodes. Nothing is read before the first [Service.Refresh]. log
@@ -65,6 +70,7 @@ func New(cfg *schema.Config, source images.Source, nodes Nodes, log *logrus.Entr
 		interval:  cfg.Images.RefreshInterval,
 		now:       time.Now,
 		log:       log,
+		reporter:  nopReporter{},
 		refreshed: make(chan struct{}, 1),
 	}
 	for _, opt := range opts {
@@ -130,5 +136,5 @@ func (s *Service) current() (*images.Catalog, error) {
 // interval after it starts: run the startup refresh with
 // [Service.Refresh] first.
 func (s *Service) Run(ctx context.Context) {
-	RunLoop(ctx, s.interval, "refreshing image data", s.log, s.Refresh)
+	RunLoop(ctx, s.interval, "refreshing image data", s.log, Reporting(s.reporter, s.Refresh))
 }
