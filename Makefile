@@ -23,8 +23,12 @@ test: cluster-bins check cue-vet ## everything CI needs that lives in the reposi
 	$(GO) test -race -count=1 ./...
 
 .PHONY: conformance
+# The packages with conformance tests; every such test's name contains
+# "Conformance", so `make conformance` runs only those (make test runs the rest).
+CONFORMANCE_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build conformance' . | grep -v '^./.cache/' | xargs -n1 dirname | sort -u)
+
 conformance: cluster-bins ## tests against ../shared/conformance (build tag conformance)
-	$(GO) test -race -count=1 -tags conformance ./...
+	$(GO) test -race -count=1 -tags conformance -run Conformance $(CONFORMANCE_PKGS)
 
 .PHONY: bench
 bench: cluster-bins ## benchmarks (numbers go into the issue notes)
