@@ -222,8 +222,10 @@ func TestControllerRBAC(t *testing.T) {
         path: /metadata/annotations/example.org~1site-patched
         value: "true"
 `), 0o600))
-	cluster.GafaelfawrOperator(t, "fileservers", testcluster.IngressBehaviour{})
 	c := startController(t, localConfig(t, stack, meta), accountKubeconfig(t, ctx), "--patches", patches)
+	// After the controller's start, which points klog at its logger:
+	// klog.SetLogger races with the operator's informers logging.
+	cluster.GafaelfawrOperator(t, "fileservers", testcluster.IngressBehaviour{})
 	c.expect(http.MethodGet, "/", "", "", http.StatusOK)
 	c.spawn("wanda")
 	c.spawn("rachel")
