@@ -122,11 +122,12 @@ func (c *controller) build(restCfg *rest.Config, src images.Source, meta podMeta
 	c.stop = stop
 	nodes := prepuller.NewNodeWatcher(kube, c.cfg.Lab.NodeSelector, c.cfg.WatchReconnectTimeout)
 	nodes.Start(bg)
-	c.images = prepuller.New(c.cfg, src, nodes, c.log.WithField(labs.FieldController, "images"))
+	pm := prepuller.NewMetrics(reg)
+	c.images = prepuller.New(c.cfg, src, nodes, c.log.WithField(labs.FieldController, "images"), prepuller.WithMetrics(pm))
 	c.puller, err = prepuller.NewPuller(c.cfg, c.images, nodes, prepuller.Cluster{
 		Dynamic: dyn, Applier: applier, Namespace: meta.namespace, OwnerName: meta.name, OwnerUID: meta.uid,
 	}, renderer, c.log.WithField(labs.FieldController, "prepuller"),
-		prepuller.WithPullerMetrics(prepuller.NewMetrics(reg)))
+		prepuller.WithPullerMetrics(pm))
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ type Service struct {
 	interval    time.Duration
 	now         func() time.Time
 	log         *logrus.Entry
+	metrics     *Metrics
 
 	// mu serialises refreshes.
 	mu        sync.Mutex
@@ -46,6 +47,10 @@ type Option func(*Service)
 
 // WithClock replaces time.Now as the basis of the drop-down filter's ages.
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithMetrics counts the refreshes in m (nublado_image_refreshes_total).
+// Default: none.
+func WithMetrics(m *Metrics) Option { return func(s *Service) { s.metrics = m } }
 
 // New returns the image service of cfg over a registry source and the
 // selected nodes. Nothing is read before the first [Service.Refresh]. log
@@ -75,10 +80,16 @@ func New(cfg *schema.Config, source images.Source, nodes Nodes, log *logrus.Entr
 
 // Refresh reads the nodes and the registry and installs a new catalog
 // (§5.7). Refreshes are serialised. On failure the previous catalog stays.
-// A success raises the refreshed signal.
-func (s *Service) Refresh(ctx context.Context) error {
+// A success raises the refreshed signal. The outcome is counted in the
+// metrics (unless ctx ended).
+func (s *Service) Refresh(ctx context.Context) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() {
+		if err == nil || ctx.Err() == nil {
+			s.metrics.refreshed(err == nil)
+		}
+	}()
 	start := time.Now()
 	nodes, err := s.nodes.Nodes(ctx)
 	if err != nil {
