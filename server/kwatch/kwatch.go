@@ -18,16 +18,24 @@ type Func = cache.WatchFuncWithContext
 
 // Lifetime is how long a watch request lasts on the client side under a
 // watch timeout: the timeout less a margin of a tenth of it (between one
-// and thirty seconds), but at least half the timeout; 0 for a timeout of
-// 0. The margin leaves room for the next request and the delivery of
-// what it brings, so that a stalled watch is replaced within the timeout.
+// and thirty seconds), but at least half the timeout and at least one
+// second (or the whole timeout when it is shorter); 0 for a timeout of 0.
+// The margin leaves room for the next request and the delivery of what it
+// brings, so that a stalled watch is replaced within the timeout. The
+// floor of one second keeps client-go's reflector from taking the end for
+// a failure: it backs off after a watch that ended within a second
+// without an event.
 func Lifetime(timeout time.Duration) time.Duration {
 	if timeout <= 0 {
 		return 0
 	}
 	margin := min(max(timeout/10, time.Second), 30*time.Second)
-	return max(timeout-margin, timeout/2)
+	return max(timeout-margin, timeout/2, min(timeout, minLifetime))
 }
+
+// minLifetime is the shortest lifetime of a watch request that the
+// reflector takes for a normal end.
+const minLifetime = time.Second
 
 // Bounded returns a Func that opens watch requests with open, asks the
 // server to end each after timeout (timeoutSeconds, rounded up to whole
