@@ -41,7 +41,8 @@ const minLifetime = time.Second
 // server to end each after timeout (timeoutSeconds, rounded up to whole
 // seconds) and ends it on the client side after [Lifetime](timeout): the
 // request is cancelled and the result channel closed without an error
-// event. Events not yet taken from the channel then are dropped; the
+// event (a request cut before its response began gives a watch whose
+// channel is closed already, not an error). Events not yet taken from the channel then are dropped; the
 // reflector gets them again from the next request, which starts at the
 // resourceVersion of the last event it took. A timeout of 0 returns open
 // unchanged.
@@ -65,6 +66,12 @@ func Bounded(timeout time.Duration, open Func) Func {
 		if err != nil {
 			timer.Stop()
 			cancel()
+			if b.over() {
+				// The request was cut before its response began (a stream
+				// silenced before its headers): end as cleanly as after.
+				close(b.result)
+				return b, nil
+			}
 			return nil, err
 		}
 		go b.run(w, func() {

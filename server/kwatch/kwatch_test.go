@@ -176,3 +176,21 @@ func TestBoundedZero(t *testing.T) {
 	assert.Nil(t, s.opts.TimeoutSeconds)
 	assert.Same(t, s, w)
 }
+
+// TestBoundedCutBeforeResponse: a request whose response has not begun
+// when the lifetime is over (a stream silenced before its headers) ends
+// as a watch that is over, not as an error, which would make the
+// reflector back off and list again.
+func TestBoundedCutBeforeResponse(t *testing.T) {
+	timeout := 400 * time.Millisecond
+	begin := time.Now()
+	w, err := kwatch.Bounded(timeout, func(ctx context.Context, _ metav1.ListOptions) (watch.Interface, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})(context.Background(), metav1.ListOptions{})
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(begin), kwatch.Lifetime(timeout))
+	_, ok := <-w.ResultChan()
+	assert.False(t, ok, "the watch is over")
+	w.Stop()
+}
