@@ -73,14 +73,16 @@ type envOptions struct {
 	// every 5 s; their pods keep running on kwok's nodes) and sets
 	// EXTERNAL_INSTANCE_URL to a DNS name, which their Ingress needs.
 	fileservers string
+	// fileserverCreation is fileserver.creationTimeout (default 1m).
+	fileserverCreation string
 }
 
 // fileserverConfig is the file-server part of the configuration;
-// NAMESPACE is replaced.
+// NAMESPACE and CREATION are replaced.
 const fileserverConfig = `fileserver:
   enabled: true
   namespace: NAMESPACE
-  creationTimeout: 1m
+  creationTimeout: CREATION
   deleteTimeout: 1m
   reconcileInterval: 5s
   extraAnnotations:
@@ -151,7 +153,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 		"CREDENTIALS", def(o.credentials, e.stack.CredentialsFile),
 		"NODESELECTOR", def(o.nodeSelector, "{}")).Replace(configTemplate)
 	if o.fileservers != "" {
-		cfg += strings.ReplaceAll(fileserverConfig, "NAMESPACE", o.fileservers)
+		cfg += strings.NewReplacer("NAMESPACE", o.fileservers, "CREATION", def(o.fileserverCreation, "1m")).
+			Replace(fileserverConfig)
 		e.extraEnv = append(e.extraEnv, "EXTERNAL_INSTANCE_URL=http://localhost:8080")
 	}
 	e.config = filepath.Join(dir, "config.yaml")

@@ -1,7 +1,6 @@
 package faults_test
 
 import (
-	"maps"
 	"net/http"
 	"reflect"
 	"testing"
@@ -187,10 +186,24 @@ func (c *controller) getFiles(user string) (int, string) {
 // fails cleanly (500 file_server_create_failed, every object deleted);
 // afterwards a creation succeeds, the file server runs with exactly one
 // of each object, file-server reconciles (every 5 s) leave it alone and
-// leave no orphan, and its deletion removes everything.
+// leave no orphan, and its deletion removes everything. With a creation
+// timeout (3 s) shorter than the restart, the creation fails (the
+// failure path); with the default (1m) it waits the restart out.
 func TestRestartDuringFileServerCreate(t *testing.T) {
+	for _, tc := range []struct {
+		name, creation string
+		want           int // 0: either
+	}{
+		{"waits", "1m", 0},
+		{"fails", "3s", http.StatusInternalServerError},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testRestartDuringFileServerCreate(t, tc.creation, tc.want) })
+	}
+}
+
+func testRestartDuringFileServerCreate(t *testing.T, creation string, want int) {
 	fsns := testcluster.Shared(t).Namespace(t)
-	e := newEnv(t, envOptions{fileservers: fsns})
+	e := newEnv(t, envOptions{fileservers: fsns, fileserverCreation: creation})
 	e.c.GafaelfawrOperator(t, fsns, testcluster.IngressBehaviour{})
 	c := e.start()
 	restarted := e.restartOn(faults.InNamespace(fsns, faults.Verb(http.MethodPatch, "jobs")))
@@ -199,6 +212,9 @@ func TestRestartDuringFileServerCreate(t *testing.T) {
 	created := time.Since(begin)
 	r := <-restarted
 	require.NoError(t, r.err)
+	if want != 0 {
+		require.Equal(t, want, code, body)
+	}
 	none := map[string][]string{}
 	outcome := "succeeded"
 	var clean time.Duration
@@ -212,7 +228,16 @@ func TestRestartDuringFileServerCreate(t *testing.T) {
 		clean = e.waitFileServerObjects(t, c, fsns, none)
 		_, users := c.do(http.MethodGet, "/nublado/fileserver/v1/users", nil, "")
 		assert.JSONEq(t, `[]`, users, "no file server recorded after the failure")
-		code, body = c.getFiles("rachel")
+		// Again until it works: with the short creation timeout a
+		// creation on the control plane that has just restarted may time
+		// out too, and must fail as cleanly.
+		for range 5 {
+			if code, body = c.getFiles("rachel"); code != http.StatusInternalServerError {
+				break
+			}
+			assert.Contains(t, body, `"type":"file_server_create_failed"`)
+			e.waitFileServerObjects(t, c, fsns, none)
+		}
 		require.Equal(t, http.StatusOK, code, "GET /files after the restart: %s", body)
 	default:
 		t.Fatalf("GET /files answered %d: %s", code, body)
@@ -220,14 +245,14 @@ func TestRestartDuringFileServerCreate(t *testing.T) {
 	running := map[string][]string{
 		"jobs": {"rachel-fs"}, "services": {"rachel-fs"},
 		"gafaelfawringresses": {"rachel-fs"}, "ingresses": {"rachel-fs"},
+		"pods": {e.waitPod(t, c, fsns, "rachel-fs")},
 	}
-	e.waitPods(t, c, fsns, "rachel-fs")
-	settled := e.waitFileServerObjects(t, c, fsns, withPods(running, e.fileServerPods(t, fsns)))
+	settled := e.waitFileServerObjects(t, c, fsns, running)
 	job := e.jobUID(t, fsns, "rachel-fs")
 	// Two reconciles after the restart change nothing.
 	reconciles := len(c.logged("Reconciled file server state"))
 	c.waitLogged("Reconciled file server state", reconciles+2, time.Minute)
-	assert.Equal(t, withPods(running, e.fileServerPods(t, fsns)), e.fileServerObjects(t, fsns))
+	assert.Equal(t, running, e.fileServerObjects(t, fsns))
 	assert.Equal(t, job, e.jobUID(t, fsns, "rachel-fs"), "reconcile kept the file server")
 	_, users := c.do(http.MethodGet, "/nublado/fileserver/v1/users", nil, "")
 	assert.JSONEq(t, `["rachel"]`, users)
@@ -236,47 +261,29 @@ func TestRestartDuringFileServerCreate(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, code, body)
 	gone := e.waitFileServerObjects(t, c, fsns, none)
 	c.alive()
-	t.Logf("API server restart during a file-server creation: restart took %s; GET /files %s after %s "+
-		"(failed creation cleaned %s later); file server running and settled %s later; deleted and gone %s later",
-		r.took.Round(time.Millisecond), outcome, created.Round(time.Millisecond), clean.Round(time.Millisecond),
+	t.Logf("API server restart during a file-server creation (creation timeout %s): restart took %s; GET /files %s after %s "+
+		"(%d failed creations, cleaned %s later); file server running and settled %s later; deleted and gone %s later",
+		creation, r.took.Round(time.Millisecond), outcome, created.Round(time.Millisecond),
+		len(c.logged("File server creation failed")), clean.Round(time.Millisecond),
 		settled.Round(time.Millisecond), gone.Round(time.Millisecond))
 }
 
-// fileServerPods returns the names of the pods in the file-server
-// namespace.
-func (e *env) fileServerPods(t *testing.T, ns string) []string {
-	t.Helper()
-	pods, err := e.c.Client().CoreV1().Pods(ns).List(background, metav1.ListOptions{})
-	require.NoError(t, err)
-	var out []string
-	for _, p := range pods.Items {
-		out = append(out, p.Name)
-	}
-	return out
-}
-
-// waitPods waits until the Job's pods are exactly one, running.
-func (e *env) waitPods(t *testing.T, c *controller, ns, job string) {
+// waitPod waits until the Job's pods are exactly one, running, and
+// returns its name.
+func (e *env) waitPod(t *testing.T, c *controller, ns, job string) string {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
 		pods, err := e.c.Client().CoreV1().Pods(ns).List(background, metav1.ListOptions{LabelSelector: "job-name=" + job})
 		require.NoError(t, err)
 		if len(pods.Items) == 1 && pods.Items[0].Status.Phase == corev1.PodRunning && pods.Items[0].DeletionTimestamp == nil {
-			return
+			return pods.Items[0].Name
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("pods of Job %s: %d, not one running\n%s", job, len(pods.Items), c.tail(30))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-// withPods returns objs with pods.
-func withPods(objs map[string][]string, pods []string) map[string][]string {
-	out := maps.Clone(objs)
-	out["pods"] = pods
-	return out
 }
 
 // jobUID returns the UID of a Job.
