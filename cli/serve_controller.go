@@ -125,12 +125,13 @@ func (c *controller) build(restCfg *rest.Config, src images.Source, meta podMeta
 	c.stop = stop
 	nodes := prepuller.NewNodeWatcher(kube, c.cfg.Lab.NodeSelector, c.cfg.WatchReconnectTimeout)
 	nodes.Start(bg)
+	pm := prepuller.NewMetrics(reg)
 	c.images = prepuller.New(c.cfg, src, nodes, c.log.WithField(labs.FieldController, "images"),
-		prepuller.WithReporter(c.reporter))
+		prepuller.WithMetrics(pm), prepuller.WithReporter(c.reporter))
 	c.puller, err = prepuller.NewPuller(c.cfg, c.images, nodes, prepuller.Cluster{
 		Dynamic: dyn, Applier: applier, Namespace: meta.namespace, OwnerName: meta.name, OwnerUID: meta.uid,
 	}, renderer, c.log.WithField(labs.FieldController, "prepuller"),
-		prepuller.WithPullerMetrics(prepuller.NewMetrics(reg)), prepuller.WithPullerReporter(c.reporter))
+		prepuller.WithPullerMetrics(pm), prepuller.WithPullerReporter(c.reporter))
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,7 @@ lab:
   spawnTimeout: 2m
   deleteTimeout: 1m
   reconcileInterval: RECONCILE
+  nodeSelector: NODESELECTOR
   sizes:
     - size: small
       resources:
@@ -66,7 +67,30 @@ type envOptions struct {
 	registry, credentials string
 	// repertoire replaces REPERTOIRE_BASE_URL.
 	repertoire string
+	// nodeSelector is lab.nodeSelector (a YAML flow map; default {}).
+	nodeSelector string
+	// fileservers enables file servers in this namespace (reconciled
+	// every 5 s; their pods keep running on kwok's nodes) and sets
+	// EXTERNAL_INSTANCE_URL to a DNS name, which their Ingress needs.
+	fileservers string
+	// fileserverCreation is fileserver.creationTimeout (default 1m).
+	fileserverCreation string
 }
+
+// fileserverConfig is the file-server part of the configuration;
+// NAMESPACE and CREATION are replaced.
+const fileserverConfig = `fileserver:
+  enabled: true
+  namespace: NAMESPACE
+  creationTimeout: CREATION
+  deleteTimeout: 1m
+  reconcileInterval: 5s
+  extraAnnotations:
+    testcluster.nublado.io/keep-running: "true"
+  volumeMounts:
+    - containerPath: /home
+      volumeName: home
+`
 
 // env is what one test's controller runs with: a namespace prefix, a
 // controller namespace seeded by the development stack, a fault proxy in
@@ -81,6 +105,8 @@ type env struct {
 	config     string
 	kubeconfig string
 	repertoire string
+	// extraEnv is added to the controller's environment.
+	extraEnv []string
 }
 
 var envCount atomic.Int32
@@ -124,7 +150,13 @@ func newEnv(t *testing.T, o envOptions) *env {
 	cfg := strings.NewReplacer("METADATA", e.meta, "PREFIX", e.prefix,
 		"WATCH", def(o.watch, "3m"), "RECONCILE", def(o.reconcile, "5s"), "REFRESH", def(o.refresh, "5m"),
 		"REGISTRY", def(o.registry, e.stack.RegistryHost), "REPOSITORY", e.stack.Repository,
-		"CREDENTIALS", def(o.credentials, e.stack.CredentialsFile)).Replace(configTemplate)
+		"CREDENTIALS", def(o.credentials, e.stack.CredentialsFile),
+		"NODESELECTOR", def(o.nodeSelector, "{}")).Replace(configTemplate)
+	if o.fileservers != "" {
+		cfg += strings.NewReplacer("NAMESPACE", o.fileservers, "CREATION", def(o.fileserverCreation, "1m")).
+			Replace(fileserverConfig)
+		e.extraEnv = append(e.extraEnv, "EXTERNAL_INSTANCE_URL=http://localhost:8080")
+	}
 	e.config = filepath.Join(dir, "config.yaml")
 	require.NoError(t, os.WriteFile(e.config, []byte(cfg), 0o600))
 	t.Cleanup(func() { cleanupLabs(e.c, e.prefix) })
@@ -153,6 +185,7 @@ func (e *env) start() *controller {
 	cmd := exec.Command(binary, "serve", "--config", e.config, "--kubeconfig", e.kubeconfig, "--listen", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+e.stack.CAFile, "REPERTOIRE_BASE_URL="+e.repertoire,
 		"NUBLADO_CONTROLLER_REPOSITORY=ghcr.io/lsst-sqre/nublado", "NUBLADO_CONTROLLER_TAG=test")
+	cmd.Env = append(cmd.Env, e.extraEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
 	require.NoError(e.t, err)

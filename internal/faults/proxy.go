@@ -38,11 +38,19 @@ type Proxy struct {
 // Request is one request the proxy received.
 type Request struct {
 	Method, Path string
+	// URL is the request's URL (path and query).
+	URL *url.URL
 	// Watch is set for watch requests (?watch=true).
 	Watch bool
 	// Injected is set when a rule answered it instead of the API server.
 	Injected bool
 	Time     time.Time
+}
+
+// Matched reports whether m selects the request (m sees its method and
+// URL only).
+func (r Request) Matched(m Match) bool {
+	return m(&http.Request{Method: r.Method, URL: r.URL})
 }
 
 // Match selects requests.
@@ -204,7 +212,8 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 func (p *Proxy) match(r *http.Request) Fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	rec := Request{Method: r.Method, Path: r.URL.Path, Watch: isWatch(r), Time: time.Now()}
+	u := *r.URL
+	rec := Request{Method: r.Method, Path: r.URL.Path, URL: &u, Watch: isWatch(r), Time: time.Now()}
 	var fault Fault
 	for _, rl := range p.rules {
 		if rl.left != 0 && rl.Match(r) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -124,8 +125,10 @@ func TestGafaelfawrFaults(t *testing.T) {
 }
 
 // TestRegistryDown takes the registry down between image refreshes (every
-// 2 s): each failed refresh is logged, the cached menu keeps serving, and
-// the first refresh after the registry is back succeeds.
+// 2 s): each failed refresh is logged and counted in
+// nublado_image_refreshes_total{outcome="failure"}, the cached menu keeps
+// serving, and the first refresh after the registry is back succeeds (and
+// is counted as a success).
 func TestRegistryDown(t *testing.T) {
 	t.Parallel()
 	s := sharedStack(t)
@@ -143,11 +146,14 @@ func TestRegistryDown(t *testing.T) {
 	c := e.start()
 	code, menu := c.do(http.MethodGet, api+"/images", nil, "")
 	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, 0.0, c.metric(refreshFailures), "no failed refresh yet")
+	assert.GreaterOrEqual(t, c.metric(refreshSuccesses), 1.0, "the startup refresh")
 
 	reg.SetDown(true)
 	down := time.Now()
 	failed := c.waitLogged("Uncaught exception refreshing image data", 1, 30*time.Second)
 	t.Logf("registry down: refresh failure logged %s later: %v", time.Since(down).Round(time.Millisecond), failed[0]["error"])
+	assert.GreaterOrEqual(t, c.metric(refreshFailures), 1.0, "the failed refresh is counted")
 	code, during := c.do(http.MethodGet, api+"/images", nil, "")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, withoutPrepulled(menu), withoutPrepulled(during), "the cached menu keeps serving")
@@ -157,15 +163,43 @@ func TestRegistryDown(t *testing.T) {
 	require.Equal(t, "complete", last(c.events("rachel", 2*time.Minute)), "spawns go on from the cached menu")
 
 	refreshed := len(c.logged("Refreshed image information"))
+	// A refresh is counted before its failure is logged.
+	logged := len(c.logged("Uncaught exception refreshing image data"))
+	successes := c.metric(refreshSuccesses)
+	failures := c.metric(refreshFailures)
+	assert.GreaterOrEqual(t, failures, float64(logged), "every logged refresh failure is counted")
 	reg.SetDown(false)
 	up := time.Now()
 	c.waitLogged("Refreshed image information", refreshed+1, 30*time.Second)
 	recovered := time.Since(up)
+	assert.Greater(t, c.metric(refreshSuccesses), successes, "the refresh after the registry is back is counted")
 	code, after := c.do(http.MethodGet, api+"/images", nil, "")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, withoutPrepulled(menu), withoutPrepulled(after))
 	c.alive()
-	t.Logf("registry back: refresh succeeded %s later (refresh interval 2 s)", recovered.Round(time.Millisecond))
+	t.Logf("registry back: refresh succeeded %s later (refresh interval 2 s); %v failed refreshes counted",
+		recovered.Round(time.Millisecond), failures)
+}
+
+// The series of the image refresh counter.
+const (
+	refreshSuccesses = `nublado_image_refreshes_total{outcome="success"}`
+	refreshFailures  = `nublado_image_refreshes_total{outcome="failure"}`
+)
+
+// metric returns the value of one series of the controller's metrics
+// (name with its labels, as the text format writes it).
+func (c *controller) metric(series string) float64 {
+	c.t.Helper()
+	for line := range strings.Lines(c.metrics()) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			require.NoError(c.t, err, "value of %s", series)
+			return f
+		}
+	}
+	c.t.Fatalf("no series %s in the metrics", series)
+	return 0
 }
 
 // withoutPrepulled drops the prepulled flags from an image menu, which the

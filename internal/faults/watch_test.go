@@ -1,7 +1,9 @@
 package faults_test
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -9,9 +11,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 
 	"github.com/nublado-go/nublado/internal/faults"
+	"github.com/nublado-go/nublado/server/kwatch"
 )
 
 // watchTimeout is the watchReconnectTimeout of the watch tests.
@@ -65,30 +70,106 @@ func TestWatchGone(t *testing.T) {
 }
 
 // TestWatchStalled silences the open lab pod watches (a stuck proxy): the
-// informer cuts the silent request at watchReconnectTimeout plus its
-// grace (a tenth, at least 1 s) and watches again after the reflector's
-// back-off, so a pod change made right after the stall is seen within
-// twice watchReconnectTimeout (measured: about 1.5 times).
+// informer ends the silent request cleanly shortly before
+// watchReconnectTimeout (kwatch.Lifetime: the timeout less a tenth, at
+// least a second) and watches again at once from its last resourceVersion,
+// so a pod change made right after the stall is seen within
+// watchReconnectTimeout.
 func TestWatchStalled(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{watch: watchTimeout.String(), reconcile: "1h"})
 	c := e.start()
 	c.create("rachel")
 	require.Equal(t, "complete", last(c.events("rachel", 2*time.Minute)))
-	// Stall a watch that has just started, the worst case.
-	before := len(e.proxy.Requests(func(r faults.Request) bool { return r.Watch && strings.HasSuffix(r.Path, "/pods") }))
-	require.Eventually(t, func() bool {
-		return len(e.proxy.Requests(func(r faults.Request) bool { return r.Watch && strings.HasSuffix(r.Path, "/pods") })) > before
-	}, 2*watchTimeout, 5*time.Millisecond)
-	stalled := time.Now()
-	require.Positive(t, e.proxy.StallWatches(labPodWatches), "open lab pod watches")
+	stalled := e.stallFreshWatch(t, labPodWatches)
 	e.setPodPhase(t, "rachel", corev1.PodSucceeded)
-	limit := watchTimeout + time.Second // the informers' grace: max(timeout/10, 1s)
 	c.waitStatus("rachel", "terminated", 3*watchTimeout)
 	seen := time.Since(stalled)
+	rewatch := e.nextWatch(t, labPodWatches, stalled)
 	assert.Greater(t, seen, watchTimeout/2, "the stall was noticed by the client cut, not by a server end")
-	assert.Less(t, seen, 2*watchTimeout, "the stalled watch is replaced")
+	assert.Less(t, rewatch, watchTimeout, "the stalled watch is replaced within watchReconnectTimeout")
+	assert.Less(t, seen, watchTimeout, "the change is seen within watchReconnectTimeout")
 	c.alive()
-	t.Logf("stalled lab pod watch: pod change seen %s after the stall (watchReconnectTimeout %s, client cut at %s)",
-		seen.Round(time.Millisecond), watchTimeout, limit)
+	t.Logf("stalled lab pod watch: replaced %s after the stall, pod change seen %s after it (watchReconnectTimeout %s, client cut at %s)",
+		rewatch.Round(time.Millisecond), seen.Round(time.Millisecond), watchTimeout, kwatch.Lifetime(watchTimeout))
+}
+
+// stallFreshWatch waits until a watch that m selects has just started
+// (the worst case: the whole lifetime of the request is still ahead),
+// stalls the open ones and returns when.
+func (e *env) stallFreshWatch(t *testing.T, m faults.Match) time.Time {
+	t.Helper()
+	count := func() int {
+		return len(e.proxy.Requests(func(r faults.Request) bool { return r.Watch && r.Matched(m) }))
+	}
+	before := count()
+	require.Eventually(t, func() bool { return count() > before }, 2*watchTimeout, 5*time.Millisecond)
+	stalled := time.Now()
+	require.Positive(t, e.proxy.StallWatches(m), "open watches to stall")
+	return stalled
+}
+
+// nextWatch returns how long after since the next watch that m selects
+// was sent.
+func (e *env) nextWatch(t *testing.T, m faults.Match, since time.Time) time.Duration {
+	t.Helper()
+	next := e.proxy.Requests(func(r faults.Request) bool { return r.Watch && r.Matched(m) && r.Time.After(since) })
+	require.NotEmpty(t, next, "no watch after the stall")
+	return next[0].Time.Sub(since)
+}
+
+// TestNodeWatchStalled silences the prepuller's node watch and then gives
+// a node the label of the lab node selector: the node watcher replaces the
+// silent watch within watchReconnectTimeout, and the next image refresh
+// (every second) counts the node.
+func TestNodeWatchStalled(t *testing.T) {
+	t.Parallel()
+	label := "faults.nublado.io/" + t.Name()
+	e := newEnv(t, envOptions{watch: watchTimeout.String(), reconcile: "1h", refresh: "1s",
+		nodeSelector: fmt.Sprintf("{%q: %q}", label, "yes")})
+	c := e.start()
+	c.waitLogged("Refreshed image information", 1, time.Minute)
+	assert.Equal(t, 0.0, c.logged("Refreshed image information")[0]["nodes"], "no node has the label yet")
+	nodeWatches := func(r *http.Request) bool {
+		return faults.Watches("nodes")(r) && strings.Contains(r.URL.Query().Get("labelSelector"), label)
+	}
+	stalled := e.stallFreshWatch(t, nodeWatches)
+	node := e.setNodeLabel(t, label, "yes")
+	t.Cleanup(func() { e.setNodeLabel(t, label, "") })
+	var seen time.Duration
+	require.Eventually(t, func() bool {
+		for _, l := range c.logged("Refreshed image information") {
+			if l["nodes"] == 1.0 {
+				seen = time.Since(stalled)
+				return true
+			}
+		}
+		return false
+	}, 3*watchTimeout, 10*time.Millisecond, "the labelled node %s is seen", node)
+	rewatch := e.nextWatch(t, nodeWatches, stalled)
+	assert.Greater(t, rewatch, watchTimeout/2, "the stall was noticed by the client cut, not by a server end")
+	assert.Less(t, rewatch, watchTimeout, "the stalled node watch is replaced within watchReconnectTimeout")
+	assert.Less(t, seen, watchTimeout+2*time.Second, "the node is seen by the first refreshes after the new watch")
+	c.alive()
+	t.Logf("stalled node watch: replaced %s after the stall, labelled node counted by a refresh %s after it "+
+		"(watchReconnectTimeout %s, client cut at %s, refresh every 1 s)",
+		rewatch.Round(time.Millisecond), seen.Round(time.Millisecond), watchTimeout, kwatch.Lifetime(watchTimeout))
+}
+
+// setNodeLabel sets (or, with value "", removes) a label on the first
+// node and returns the node's name.
+func (e *env) setNodeLabel(t *testing.T, key, value string) string {
+	t.Helper()
+	nodes, err := e.c.Client().CoreV1().Nodes().List(background, metav1.ListOptions{})
+	require.NoError(t, err)
+	require.NotEmpty(t, nodes.Items)
+	name := nodes.Items[0].Name
+	v := "null"
+	if value != "" {
+		v = strconv.Quote(value)
+	}
+	patch := fmt.Sprintf(`{"metadata":{"labels":{%q:%s}}}`, key, v)
+	_, err = e.c.Client().CoreV1().Nodes().Patch(background, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
+	require.NoError(t, err)
+	return name
 }

@@ -3,20 +3,18 @@ package fileservers
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/nublado-go/nublado/server/kwatch"
 )
 
 var (
@@ -50,6 +48,8 @@ const byJob = "job"
 // (label selector nublado.lsst.io/category=fileserver), indexed by Job,
 // and every Ingress (Gafaelfawr's operator makes them from the
 // GafaelfawrIngresses; the namespace holds file servers only). Their
+// watch requests end cleanly within watchReconnectTimeout
+// (kwatch.Bounded), so that a watch that went silent is replaced. Their
 // caches hold slimmed objects: metadata without managedFields, a pod's
 // phase, an Ingress's load-balancer status.
 type informers struct {
@@ -59,7 +59,7 @@ type informers struct {
 func newInformers(dyn dynamic.Interface, namespace string, watchTimeout time.Duration, m *Manager) *informers {
 	mk := func(gvr schema.GroupVersionResource, selector string, transform cache.TransformFunc, idx cache.Indexers) cache.SharedIndexInformer {
 		ri := dyn.Resource(gvr).Namespace(namespace)
-		lw := cache.ToListWatcherWithWatchListSemantics(listWatch(ri, selector, watchTimeout), dyn)
+		lw := cache.ToListWatcherWithWatchListSemantics(kwatch.ListWatch(ri, selector, watchTimeout), dyn)
 		inf := cache.NewSharedIndexInformerWithOptions(lw, &unstructured.Unstructured{},
 			cache.SharedIndexInformerOptions{ObjectDescription: gvr.Resource, Indexers: idx})
 		_ = inf.SetTransform(transform) // fails only once started
@@ -105,53 +105,6 @@ func handler(fn func(obj *unstructured.Unstructured, deleted bool)) cache.Resour
 		UpdateFunc: func(_, obj any) { call(obj, false) },
 		DeleteFunc: func(obj any) { call(obj, true) },
 	}
-}
-
-// watchGrace is how long after the server's timeoutSeconds a watch request
-// is cut on the client side: a tenth of the watch timeout, between one and
-// thirty seconds.
-func watchGrace(timeout time.Duration) time.Duration {
-	return min(max(timeout/10, time.Second), 30*time.Second)
-}
-
-// listWatch lists and watches the objects of ri with a label selector
-// ("" for all). Each watch request asks the server to end it after
-// watchTimeout and is cut on the client side a little later, so that a
-// watch that went silent is noticed; the reflector then watches again
-// from the last resourceVersion (or lists again after 410 Gone).
-func listWatch(ri dynamic.ResourceInterface, selector string, watchTimeout time.Duration) *cache.ListWatch {
-	secs := int64(math.Ceil(watchTimeout.Seconds()))
-	return &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			opts.LabelSelector = selector
-			return ri.List(ctx, opts)
-		},
-		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-			opts.LabelSelector = selector
-			if secs > 0 {
-				opts.TimeoutSeconds = &secs
-			}
-			limit := time.Duration(secs) * time.Second
-			wctx, cancel := context.WithTimeout(ctx, limit+watchGrace(limit))
-			w, err := ri.Watch(wctx, opts)
-			if err != nil {
-				cancel()
-				return nil, err
-			}
-			return &deadlineWatch{Interface: w, cancel: cancel}, nil
-		},
-	}
-}
-
-// deadlineWatch releases its request context when stopped.
-type deadlineWatch struct {
-	watch.Interface
-	cancel context.CancelFunc
-}
-
-func (w *deadlineWatch) Stop() {
-	w.Interface.Stop()
-	w.cancel()
 }
 
 // run starts the informers under ctx, counting them in wg.

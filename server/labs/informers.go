@@ -3,38 +3,30 @@ package labs
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/nublado-go/nublado/server/kwatch"
 )
 
 // labSelector selects every lab object.
 const labSelector = LabelCategory + "=" + CategoryLab
-
-// watchGrace is how long after the server's timeoutSeconds a watch request
-// is cut on the client side: a tenth of the watch timeout, between one and
-// thirty seconds.
-func watchGrace(timeout time.Duration) time.Duration {
-	return min(max(timeout/10, time.Second), 30*time.Second)
-}
 
 // informerSettings configure the informers.
 type informerSettings struct {
 	// resync re-delivers every cached object to the handlers this often
 	// (0: never).
 	resync time.Duration
-	// watchTimeout is the longest a single watch request lasts
-	// (watchReconnectTimeout).
+	// watchTimeout is watchReconnectTimeout: each watch request ends
+	// within it, so that a silent watch is replaced in time (see
+	// kwatch.Bounded).
 	watchTimeout time.Duration
 	// onPod is called after every change of a lab pod, with the pod (nil
 	// when it was deleted), its namespace and name.
@@ -42,15 +34,19 @@ type informerSettings struct {
 }
 
 // informers are the shared informers of lab objects: one watch per kind,
-// cluster-wide, with the label selector nublado.lsst.io/category=lab. Their
-// caches hold slimmed objects (see slim).
+// cluster-wide, with the label selector nublado.lsst.io/category=lab. Each
+// watch request is cut cleanly on the client side shortly before
+// watchReconnectTimeout (kwatch.Bounded), so that a watch that went
+// silent is replaced within it; the reflector then watches again from the
+// last resourceVersion, and lists again when the server answers 410 Gone.
+// Their caches hold slimmed objects (see slim).
 type informers struct {
 	namespaces, pods, configMaps, quotas cache.SharedIndexInformer
 }
 
 func newInformers(dyn dynamic.Interface, s informerSettings) *informers {
 	mk := func(gvr schema.GroupVersionResource, transform cache.TransformFunc) cache.SharedIndexInformer {
-		lw := cache.ToListWatcherWithWatchListSemantics(listWatch(dyn.Resource(gvr), s.watchTimeout), dyn)
+		lw := cache.ToListWatcherWithWatchListSemantics(kwatch.ListWatch(dyn.Resource(gvr), labSelector, s.watchTimeout), dyn)
 		inf := cache.NewSharedIndexInformerWithOptions(lw, &unstructured.Unstructured{},
 			cache.SharedIndexInformerOptions{ResyncPeriod: s.resync, ObjectDescription: gvr.Resource})
 		_ = inf.SetTransform(transform) // fails only once started
@@ -82,48 +78,6 @@ func newInformers(dyn dynamic.Interface, s informerSettings) *informers {
 		DeleteFunc: func(obj any) { notify(obj, true) },
 	})
 	return i
-}
-
-// listWatch lists and watches the lab objects of one resource. Each watch
-// request asks the server to end it after watchTimeout (timeoutSeconds)
-// and is also cut on the client side a little later (watchGrace), so that
-// a watch that went silent (a dead connection the server cannot close, a
-// proxy that swallows the end) is noticed; the reflector then watches
-// again from the last resourceVersion, and lists again when the server
-// answers 410 Gone.
-func listWatch(ri dynamic.NamespaceableResourceInterface, watchTimeout time.Duration) *cache.ListWatch {
-	secs := int64(math.Ceil(watchTimeout.Seconds()))
-	return &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			opts.LabelSelector = labSelector
-			return ri.List(ctx, opts)
-		},
-		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-			opts.LabelSelector = labSelector
-			if secs > 0 {
-				opts.TimeoutSeconds = &secs
-			}
-			limit := time.Duration(secs) * time.Second
-			wctx, cancel := context.WithTimeout(ctx, limit+watchGrace(limit))
-			w, err := ri.Watch(wctx, opts)
-			if err != nil {
-				cancel()
-				return nil, err
-			}
-			return &deadlineWatch{Interface: w, cancel: cancel}, nil
-		},
-	}
-}
-
-// deadlineWatch releases its request context when stopped.
-type deadlineWatch struct {
-	watch.Interface
-	cancel context.CancelFunc
-}
-
-func (w *deadlineWatch) Stop() {
-	w.Interface.Stop()
-	w.cancel()
 }
 
 // run starts the informers under ctx, counting them in wg.

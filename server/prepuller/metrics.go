@@ -22,6 +22,11 @@ type Metrics struct {
 	// RoundDuration is the duration of prepull rounds
 	// (nublado_prepull_round_duration_seconds).
 	RoundDuration prometheus.Histogram
+	// Refreshes counts image refreshes (nodes and registry) by outcome
+	// (nublado_image_refreshes_total): success when the catalog was
+	// replaced, failure when it was kept because a read failed. Refreshes
+	// cut short by the end of their context are not counted.
+	Refreshes *prometheus.CounterVec
 }
 
 // prepullBuckets cover a prepull: a fraction of a second for a cached
@@ -47,10 +52,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Duration of prepull rounds over every eligible node.",
 			Buckets: prepullBuckets,
 		}),
+		Refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: metrics.Namespace, Name: "image_refreshes_total",
+			Help: "Image refreshes (nodes and registry) by outcome.",
+		}, outcome),
 	}
-	reg.MustRegister(m.Prepulls, m.PrepullDuration, m.RoundDuration)
+	reg.MustRegister(m.Prepulls, m.PrepullDuration, m.RoundDuration, m.Refreshes)
 	for _, o := range []string{metrics.Success, metrics.Failure} {
 		m.Prepulls.WithLabelValues(o)
+		m.Refreshes.WithLabelValues(o)
 	}
 	return m
 }
@@ -74,4 +84,16 @@ func (m *Metrics) round(d time.Duration) {
 		return
 	}
 	m.RoundDuration.Observe(d.Seconds())
+}
+
+// refreshed records one finished image refresh.
+func (m *Metrics) refreshed(ok bool) {
+	if m == nil {
+		return
+	}
+	o := metrics.Failure
+	if ok {
+		o = metrics.Success
+	}
+	m.Refreshes.WithLabelValues(o).Inc()
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -13,12 +12,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/informers"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	listersv1 "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/nublado-go/nublado/images"
+	"github.com/nublado-go/nublado/server/kwatch"
 )
 
 // NodeListTimeout bounds how long a refresh waits for the node cache to be
@@ -30,11 +31,11 @@ const NodeListTimeout = 30 * time.Second
 var ErrNotStarted = errors.New("node watcher not started")
 
 // NodeWatcher keeps the nodes selected by the lab node selector in memory
-// through one Node informer (a list, then a watch restarted at least every
-// watch timeout; the informer resumes from its resource version and lists
-// again after a 410). It is safe for concurrent use.
+// through one Node informer (a list, then watch requests that end cleanly
+// within the watch timeout, kwatch.Bounded, so that a watch that went
+// silent is replaced in time; the informer resumes from its resource
+// version and lists again after a 410). It is safe for concurrent use.
 type NodeWatcher struct {
-	factory  informers.SharedInformerFactory
 	informer cache.SharedIndexInformer
 	lister   listersv1.NodeLister
 	started  chan struct{}
@@ -51,19 +52,22 @@ type NodeWatcher struct {
 // default). Nothing is sent before [NodeWatcher.Start].
 func NewNodeWatcher(client kubernetes.Interface, selector map[string]string, watchTimeout time.Duration) *NodeWatcher {
 	sel := labels.SelectorFromSet(selector).String()
-	tweak := func(o *metav1.ListOptions) {
-		o.LabelSelector = sel
-		if watchTimeout > 0 {
-			secs := int64(math.Ceil(watchTimeout.Seconds()))
-			o.TimeoutSeconds = &secs
-		}
+	nodes := client.CoreV1().Nodes()
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			opts.LabelSelector = sel
+			return nodes.List(ctx, opts)
+		},
+		WatchFuncWithContext: kwatch.Bounded(watchTimeout, func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			opts.LabelSelector = sel
+			return nodes.Watch(ctx, opts)
+		}),
 	}
-	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(tweak))
-	nodes := factory.Core().V1().Nodes()
+	informer := cache.NewSharedIndexInformerWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, client),
+		&corev1.Node{}, cache.SharedIndexInformerOptions{ObjectDescription: "nodes"})
 	w := &NodeWatcher{
-		factory:  factory,
-		informer: nodes.Informer(),
-		lister:   nodes.Lister(),
+		informer: informer,
+		lister:   listersv1.NewNodeLister(informer.GetIndexer()),
 		started:  make(chan struct{}),
 		removed:  map[string]chan struct{}{},
 	}
@@ -124,7 +128,7 @@ func (w *NodeWatcher) onDelete(obj any) {
 // Start starts the informer in the background; it stops when ctx ends.
 // Call it once.
 func (w *NodeWatcher) Start(ctx context.Context) {
-	w.factory.Start(ctx.Done())
+	go w.informer.RunWithContext(ctx)
 	close(w.started)
 }
 

@@ -3,20 +3,18 @@ package prepuller
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/nublado-go/nublado/server/kwatch"
 )
 
 // Labels of prepull pods (spec §3.8).
@@ -34,7 +32,9 @@ var runningPhases = []corev1.PodPhase{corev1.PodUnknown, corev1.PodPending, core
 
 // podWatch follows the prepull pods of the controller's namespace through
 // one informer (a watch with the label selector of prepull pods), so that
-// waiting for a pod to finish costs no request of its own.
+// waiting for a pod to finish costs no request of its own. Its watch
+// requests end cleanly within watchReconnectTimeout (kwatch.Bounded), so
+// that a watch that went silent is replaced.
 type podWatch struct {
 	namespace string
 	informer  cache.SharedIndexInformer
@@ -53,21 +53,7 @@ type podWaiter struct {
 
 func newPodWatch(dyn dynamic.Interface, namespace string, watchTimeout time.Duration) *podWatch {
 	ri := dyn.Resource(podsGVR).Namespace(namespace)
-	selector := LabelCategory + "=" + CategoryPrepuller
-	secs := int64(math.Ceil(watchTimeout.Seconds()))
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			opts.LabelSelector = selector
-			return ri.List(ctx, opts)
-		},
-		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-			opts.LabelSelector = selector
-			if secs > 0 {
-				opts.TimeoutSeconds = &secs
-			}
-			return ri.Watch(ctx, opts)
-		},
-	}
+	lw := kwatch.ListWatch(ri, LabelCategory+"="+CategoryPrepuller, watchTimeout)
 	w := &podWatch{
 		namespace: namespace,
 		informer: cache.NewSharedIndexInformerWithOptions(lw, &unstructured.Unstructured{},

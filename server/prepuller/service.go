@@ -35,6 +35,7 @@ type Service struct {
 	now         func() time.Time
 	log         *logrus.Entry
 	reporter    Reporter
+	metrics     *Metrics
 
 	// mu serialises refreshes.
 	mu        sync.Mutex
@@ -51,6 +52,10 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // WithReporter reports the failures of the refresh loop to r. Default:
 // nothing is reported.
 func WithReporter(r Reporter) Option { return func(s *Service) { s.reporter = r } }
+
+// WithMetrics counts the refreshes in m (nublado_image_refreshes_total).
+// Default: none.
+func WithMetrics(m *Metrics) Option { return func(s *Service) { s.metrics = m } }
 
 // New returns the image service of cfg over a registry source and the
 // selected nodes. Nothing is read before the first [Service.Refresh]. log
@@ -81,10 +86,16 @@ func New(cfg *schema.Config, source images.Source, nodes Nodes, log *logrus.Entr
 
 // Refresh reads the nodes and the registry and installs a new catalog
 // (§5.7). Refreshes are serialised. On failure the previous catalog stays.
-// A success raises the refreshed signal.
-func (s *Service) Refresh(ctx context.Context) error {
+// A success raises the refreshed signal. The outcome is counted in the
+// metrics (unless ctx ended).
+func (s *Service) Refresh(ctx context.Context) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() {
+		if err == nil || ctx.Err() == nil {
+			s.metrics.refreshed(err == nil)
+		}
+	}()
 	start := time.Now()
 	nodes, err := s.nodes.Nodes(ctx)
 	if err != nil {

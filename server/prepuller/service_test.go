@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gotest.tools/v3/golden"
@@ -136,12 +138,14 @@ func menuNames(t *testing.T, svc *prepuller.Service) []string {
 }
 
 // TestRegistryDownKeepsCatalog: a refresh that cannot reach the registry
-// fails and the previous catalog keeps being served.
+// fails and the previous catalog keeps being served; the refreshes are
+// counted by outcome.
 func TestRegistryDownKeepsCatalog(t *testing.T) {
 	reg := startRegistry(t)
 	cfg := loadConfig(t, "down")
 	addNodes(t, selected("down-a", "down", reg.cached("w_2077_43")))
-	svc, _ := newService(t, cfg, reg)
+	m := prepuller.NewMetrics(prometheus.NewRegistry())
+	svc, _ := newService(t, cfg, reg, prepuller.WithMetrics(m))
 	ctx := context.Background()
 	require.NoError(t, svc.Refresh(ctx))
 	<-svc.Refreshed()
@@ -159,6 +163,12 @@ func TestRegistryDownKeepsCatalog(t *testing.T) {
 	after, err := svc.SpawnerImages(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, before, after, "SpawnerImages after a failed refresh")
+	assert.Equal(t, 1.0, testutil.ToFloat64(m.Refreshes.WithLabelValues("success")))
+	assert.Equal(t, 1.0, testutil.ToFloat64(m.Refreshes.WithLabelValues("failure")))
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	require.Error(t, svc.Refresh(cancelled))
+	assert.Equal(t, 1.0, testutil.ToFloat64(m.Refreshes.WithLabelValues("failure")), "a cancelled refresh is not counted")
 	img, err := svc.Resolve(ctx, nublado.ImageRequest{Attribute: nublado.ImageClass, Value: "recommended"})
 	require.NoError(t, err, "resolving from the cached catalog needs no registry")
 	assert.Equal(t, "w_2077_43", img.AliasTarget)
