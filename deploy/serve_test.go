@@ -2,14 +2,12 @@ package deploy_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 
 	"github.com/nublado-go/nublado/cli"
 	"github.com/nublado-go/nublado/internal/devstack"
+	"github.com/nublado-go/nublado/internal/testkit"
 )
 
 // The controller's identity in the local overlay.
@@ -37,23 +36,8 @@ func accountKubeconfig(t *testing.T, ctx context.Context) string {
 	return path
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log destination safe for concurrent writers.
+type syncBuffer = testkit.SyncBuffer
 
 // addressHook catches the address of "Serving the spawner API".
 type addressHook chan string

@@ -69,7 +69,7 @@ func TestCreateErrorAlerts(t *testing.T) {
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			h, r, rcv := alertHarness(t, harnessOptions{configure: withPVC})
-			h.faults.fail(http.MethodPatch, tc.path, http.StatusBadRequest)
+			h.faults.Fail(http.MethodPatch, tc.path, http.StatusBadRequest)
 			resp := h.files("rachel")
 			require.Equal(t, http.StatusInternalServerError, resp.status, resp.body)
 			assert.Empty(t, h.fileServerObjects(), "objects left after the failure")
@@ -92,11 +92,11 @@ func TestDeleteErrorAlert(t *testing.T) {
 	resp = h.do(http.MethodGet, "/nublado/fileserver/v1/users/wanda", "")
 	require.Equal(t, http.StatusNotFound, resp.status, resp.body)
 
-	h.faults.fail(http.MethodDelete, "/services/rachel-fs", http.StatusBadRequest)
+	h.faults.Fail(http.MethodDelete, "/services/rachel-fs", http.StatusBadRequest)
 	resp = h.do(http.MethodDelete, "/nublado/fileserver/v1/users/rachel", "")
 	require.Equal(t, http.StatusInternalServerError, resp.status, resp.body)
 	bodies := drain(t, r, rcv)
-	h.faults.clear()
+	h.faults.Clear()
 	require.Len(t, bodies, 1, "one Slack message per failed deletion")
 	object := "Service " + h.ns + "/rachel-fs"
 	assert.JSONEq(t, kubernetesAlert("Error deleting object ("+object+", status 400)", object), bodies[0])

@@ -24,7 +24,7 @@ func TestDeleteErrors(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	r := h.files("rachel")
 	require.Equal(t, http.StatusOK, r.status, r.body)
-	h.faults.fail(http.MethodDelete, "/services/rachel-fs", http.StatusForbidden)
+	h.faults.Fail(http.MethodDelete, "/services/rachel-fs", http.StatusForbidden)
 	r = h.do(http.MethodDelete, "/nublado/fileserver/v1/users/rachel", "")
 	require.Equal(t, http.StatusInternalServerError, r.status, r.body)
 	msg, typ := errorDetail(t, r.body)
@@ -35,7 +35,7 @@ func TestDeleteErrors(t *testing.T) {
 	assert.Equal(t, `["rachel"]`, h.users(), "a failed deletion leaves the file server running")
 	assert.InDelta(t, 1, testutil.ToFloat64(h.metrics.FileServerDeletes.WithLabelValues(metrics.Failure)), 0)
 
-	h.faults.clear()
+	h.faults.Clear()
 	r = h.do(http.MethodDelete, "/nublado/fileserver/v1/users/rachel", "")
 	require.Equal(t, http.StatusNoContent, r.status, r.body)
 	assert.Equal(t, `[]`, h.users())

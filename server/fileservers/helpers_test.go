@@ -1,7 +1,6 @@
 package fileservers_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -31,6 +30,7 @@ import (
 	"github.com/nublado-go/nublado/apply"
 	"github.com/nublado-go/nublado/engine"
 	"github.com/nublado-go/nublado/internal/testcluster"
+	"github.com/nublado-go/nublado/internal/testkit"
 	nschema "github.com/nublado-go/nublado/schema"
 	"github.com/nublado-go/nublado/server"
 	"github.com/nublado-go/nublado/server/events"
@@ -135,7 +135,7 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
 			h.calls.add(req)
-			if resp := h.faults.match(req); resp != nil {
+			if resp := h.faults.Match(req); resp != nil {
 				return resp, nil
 			}
 			return rt.RoundTrip(req)
@@ -358,54 +358,6 @@ func waitFor(t testing.TB, what string, cond func() bool, detail ...func() strin
 	}
 }
 
-type roundTripperFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
-
-// faults answers chosen API requests with an error, as a failing API
-// server would.
-type faults struct {
-	mu    sync.Mutex
-	rules []faultRule
-}
-
-type faultRule struct {
-	method, pathSuffix string
-	status             int
-}
-
-// fail makes every request with method whose path ends with pathSuffix
-// fail with status and the message "Something bad happened".
-func (f *faults) fail(method, pathSuffix string, status int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.rules = append(f.rules, faultRule{method, pathSuffix, status})
-}
-
-func (f *faults) clear() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.rules = nil
-}
-
-func (f *faults) match(req *http.Request) *http.Response {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, r := range f.rules {
-		if req.Method == r.method && strings.HasSuffix(req.URL.Path, r.pathSuffix) {
-			body := fmt.Sprintf(`{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",`+
-				`"message":"Something bad happened","reason":"BadRequest","code":%d}`, r.status)
-			return &http.Response{
-				StatusCode: r.status, Status: http.StatusText(r.status), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-				Header:  http.Header{"Content-Type": []string{"application/json"}},
-				Body:    io.NopCloser(strings.NewReader(body)),
-				Request: req, ContentLength: int64(len(body)),
-			}
-		}
-	}
-	return nil
-}
-
 // calls counts the API requests of a harness by verb ("WATCH" for
 // watches).
 type calls struct {
@@ -440,24 +392,6 @@ func (c *calls) total() int {
 		n += v
 	}
 	return n
-}
-
-// syncBuffer is a log destination safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // count returns how many log lines have the message msg.
@@ -570,3 +504,12 @@ func (b *syncBuffer) durations(msg string) []time.Duration {
 	}
 	return out
 }
+
+// The shared test helpers under this package's names.
+type (
+	faults           = testkit.APIFaults
+	roundTripperFunc = testkit.RoundTripperFunc
+)
+
+// syncBuffer is the controller's log, with queries on its lines.
+type syncBuffer struct{ testkit.SyncBuffer }

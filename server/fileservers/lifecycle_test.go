@@ -203,7 +203,7 @@ func TestCreateErrors(t *testing.T) {
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			h := newHarness(t, harnessOptions{configure: withPVC})
-			h.faults.fail(http.MethodPatch, tc.path, http.StatusBadRequest)
+			h.faults.Fail(http.MethodPatch, tc.path, http.StatusBadRequest)
 			r := h.files("rachel")
 			require.Equal(t, http.StatusInternalServerError, r.status, r.body)
 			want := "Failed to create file server: Error creating object (" + tc.kind + " " + h.ns + "/" + tc.name +

@@ -66,13 +66,13 @@ func TestReconcileDeletes(t *testing.T) {
 // clean up are deleted by the next reconcile.
 func TestReconcileDeletesRemains(t *testing.T) {
 	h := newHarness(t, harnessOptions{configure: func(c *nschema.Config) { c.Fileserver.DeleteTimeout = 2 * time.Second }})
-	h.faults.fail(http.MethodPatch, "/jobs/rachel-fs", http.StatusBadRequest)
-	h.faults.fail(http.MethodDelete, "/gafaelfawringresses/rachel-fs", http.StatusInternalServerError)
+	h.faults.Fail(http.MethodPatch, "/jobs/rachel-fs", http.StatusBadRequest)
+	h.faults.Fail(http.MethodDelete, "/gafaelfawringresses/rachel-fs", http.StatusInternalServerError)
 	r := h.files("rachel")
 	require.Equal(t, http.StatusInternalServerError, r.status, r.body)
 	assert.Equal(t, 1, h.log.count("Cleaning up after a failed file server creation failed"))
 	assert.Contains(t, h.fileServerObjects(), "gafaelfawringresses/rachel-fs")
-	h.faults.clear()
+	h.faults.Clear()
 	require.NoError(t, h.m.Reconcile(context.Background()))
 	assert.Empty(t, h.fileServerObjects())
 	assert.Equal(t, `[]`, h.users())

@@ -264,7 +264,7 @@ func TestStatusErrors(t *testing.T) {
 // route, and the next call after the failure works.
 func TestKubernetesErrors(t *testing.T) {
 	h := newHarness(t, nil)
-	h.faults.fail(http.MethodGet, "/pods/fsadmin", http.StatusInternalServerError)
+	h.faults.Fail(http.MethodGet, "/pods/fsadmin", http.StatusInternalServerError)
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		body := ""
 		if method == http.MethodPost {
@@ -273,24 +273,24 @@ func TestKubernetesErrors(t *testing.T) {
 		r := h.do(method, body)
 		assert.Equal(t, http.StatusInternalServerError, r.status, "%s while reading the pod fails: %s", method, r.body)
 	}
-	h.faults.clear()
+	h.faults.Clear()
 
-	h.faults.fail(http.MethodPatch, "/pods/fsadmin", http.StatusBadRequest)
+	h.faults.Fail(http.MethodPatch, "/pods/fsadmin", http.StatusBadRequest)
 	r := h.do(http.MethodPost, start)
 	assert.Equal(t, http.StatusInternalServerError, r.status, "POST while applying the pod fails: %s", r.body)
 	assert.Contains(t, h.log.String(), "Starting fsadmin failed")
 	assert.Contains(t, h.log.String(), "Something bad happened")
-	h.faults.clear()
+	h.faults.Clear()
 	r = h.do(http.MethodPost, start)
 	require.Equal(t, http.StatusOK, r.status, r.body)
 
-	h.faults.fail(http.MethodDelete, "/pods/fsadmin", http.StatusForbidden)
+	h.faults.Fail(http.MethodDelete, "/pods/fsadmin", http.StatusForbidden)
 	r = h.do(http.MethodDelete, "")
 	assert.Equal(t, http.StatusInternalServerError, r.status, "DELETE while deleting the pod fails: %s", r.body)
 	assert.Contains(t, h.log.String(), "Stopping fsadmin failed")
 	r = h.do(http.MethodGet, "")
 	assert.Equal(t, http.StatusOK, r.status, "the pod still runs: %s", r.body)
-	h.faults.clear()
+	h.faults.Clear()
 	r = h.do(http.MethodDelete, "")
 	assert.Equal(t, http.StatusNoContent, r.status, r.body)
 	assert.Empty(t, h.names(pods))

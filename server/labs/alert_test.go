@@ -91,7 +91,7 @@ func TestSpawnFailureAlerts(t *testing.T) {
 			user := newUser(fmt.Sprintf("alert%d", i), 1500+int64(i))
 			u, lab := user.Username, h.cfg.LabNamespace(user.Username)
 			expand := strings.NewReplacer("{ns}", h.ns, "{lab}", lab, "{u}", u).Replace
-			h.faults.fail(tc.method, expand(tc.path), http.StatusBadRequest)
+			h.faults.Fail(tc.method, expand(tc.path), http.StatusBadRequest)
 			evs := h.spawn(user)
 			require.Equal(t, "failed: Lab spawn failed (0)", messages(evs)[len(evs)-1])
 			bodies := drain(t, rep, rcv)
@@ -112,12 +112,12 @@ func TestDeleteFailureAlert(t *testing.T) {
 	u, lab := user.Username, h.cfg.LabNamespace(user.Username)
 	a := newAlertAPI(t, h, rep, user)
 	requireComplete(t, h.spawn(user))
-	h.faults.fail(http.MethodDelete, "/namespaces/"+lab, http.StatusBadRequest)
+	h.faults.Fail(http.MethodDelete, "/namespaces/"+lab, http.StatusBadRequest)
 	resp := a.do(http.MethodDelete, "/labs/"+u, u, "")
 	require.Equal(t, http.StatusInternalServerError, resp.status, resp.body)
 	assert.JSONEq(t, `{"detail":[{"msg":"Failed to delete lab","type":"delete_failed"}]}`, resp.body)
 	bodies := drain(t, rep, rcv)
-	h.faults.clear()
+	h.faults.Clear()
 	require.Len(t, bodies, 1, "one Slack message per failed deletion")
 	assert.JSONEq(t, kubernetesAlert("Error deleting namespace (Namespace "+lab+", status 400)", u, "Namespace "+lab), bodies[0])
 }

@@ -1,7 +1,6 @@
 package labs_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -27,6 +26,7 @@ import (
 	"github.com/nublado-go/nublado/engine"
 	"github.com/nublado-go/nublado/images"
 	"github.com/nublado-go/nublado/internal/testcluster"
+	"github.com/nublado-go/nublado/internal/testkit"
 	"github.com/nublado-go/nublado/schema"
 	"github.com/nublado-go/nublado/server/labs"
 )
@@ -180,7 +180,7 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 				req = req.Clone(req.Context())
 				req.URL.RawQuery = q.Encode()
 			}
-			if resp := h.faults.match(req); resp != nil {
+			if resp := h.faults.Match(req); resp != nil {
 				return resp, nil
 			}
 			start := time.Now()
@@ -364,10 +364,6 @@ func withoutKubernetesEvents(evs []nublado.Event) []nublado.Event {
 	return out
 }
 
-type roundTripperFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
-
 // calls counts the API requests of a harness by verb and, when tracing,
 // records when each started and ended.
 type calls struct {
@@ -434,68 +430,6 @@ func (c *calls) snapshot() map[string]int {
 	return out
 }
 
-// faults answers chosen API requests with an error, as a failing API
-// server would.
-type faults struct {
-	mu    sync.Mutex
-	rules []faultRule
-}
-
-type faultRule struct {
-	method, pathSuffix string
-	status             int
-}
-
-// fail makes every request with method whose path ends with pathSuffix
-// fail with status and the message "Something bad happened".
-func (f *faults) fail(method, pathSuffix string, status int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.rules = append(f.rules, faultRule{method, pathSuffix, status})
-}
-
-func (f *faults) clear() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.rules = nil
-}
-
-func (f *faults) match(req *http.Request) *http.Response {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, r := range f.rules {
-		if req.Method == r.method && strings.HasSuffix(req.URL.Path, r.pathSuffix) {
-			body := fmt.Sprintf(`{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",`+
-				`"message":"Something bad happened","reason":"BadRequest","code":%d}`, r.status)
-			return &http.Response{
-				StatusCode: r.status, Status: http.StatusText(r.status), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-				Header:  http.Header{"Content-Type": []string{"application/json"}},
-				Body:    io.NopCloser(strings.NewReader(body)),
-				Request: req, ContentLength: int64(len(body)),
-			}
-		}
-	}
-	return nil
-}
-
-// syncBuffer is a log destination safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // setPodPhase sets the phase of a user's lab pod as a kubelet would,
 // retrying when the pod changed meanwhile (the scheduler, kwok).
 func (h *harness) setPodPhase(user string, phase corev1.PodPhase) {
@@ -506,3 +440,10 @@ func (h *harness) setPodPhase(user string, phase corev1.PodPhase) {
 		})
 	require.NoError(h.t, err, "setting the phase of %s's pod", user)
 }
+
+// The shared test helpers under this package's names.
+type (
+	faults           = testkit.APIFaults
+	syncBuffer       = testkit.SyncBuffer
+	roundTripperFunc = testkit.RoundTripperFunc
+)

@@ -201,14 +201,14 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	// A spawn that fails at the lab Secret: its error travels through
 	// events, status and logs.
-	h.faults.fail(http.MethodPatch, "/secrets/rachel-nb", http.StatusInternalServerError)
+	h.faults.Fail(http.MethodPatch, "/secrets/rachel-nb", http.StatusInternalServerError)
 	status, body := s.send(http.MethodPost, "/labs/rachel/create", []string{token}, createBody("rachel"))
 	require.Equal(t, http.StatusCreated, status, "create: %s", body)
 	evs := s.stream()
 	require.NotEmpty(t, evs)
 	assert.Equal(t, "failed", evs[len(evs)-1].Event, "last event of the failing spawn")
 	s.send(http.MethodGet, "/labs/rachel", nil, "")
-	h.faults.clear()
+	h.faults.Clear()
 
 	status, body = s.send(http.MethodPost, "/labs/rachel/create", []string{token}, createBody("rachel"))
 	require.Equal(t, http.StatusCreated, status, "create: %s", body)

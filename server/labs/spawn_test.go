@@ -153,7 +153,7 @@ func TestSpawnFailures(t *testing.T) {
 				}
 				return s
 			}
-			h.faults.fail(tc.method, expand(tc.path), http.StatusBadRequest)
+			h.faults.Fail(tc.method, expand(tc.path), http.StatusBadRequest)
 			evs := h.spawn(user)
 			require.GreaterOrEqual(t, len(evs), 2, "events %v", evs)
 			assert.Equal(t, []string{
@@ -165,7 +165,7 @@ func TestSpawnFailures(t *testing.T) {
 			assert.Equal(t, 0.0, testutil.ToFloat64(met.Spawns.WithLabelValues(metrics.Success)), "spawn successes")
 			assert.Contains(t, h.log.String(), `"msg":"Lab spawn failed"`)
 
-			h.faults.clear()
+			h.faults.Clear()
 			require.NoError(t, h.m.Delete(context.Background(), u), "Delete of the failed lab")
 			assert.False(t, h.namespaceExists(u))
 		})
