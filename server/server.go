@@ -13,6 +13,7 @@ import (
 
 	nublado "github.com/nublado-go/nublado"
 	"github.com/nublado-go/nublado/schema"
+	"github.com/nublado-go/nublado/server/alert"
 	"github.com/nublado-go/nublado/server/events"
 )
 
@@ -55,17 +56,11 @@ type Users interface {
 	UserInfo(ctx context.Context, token string) (*nublado.User, error)
 }
 
-// Reporter reports failures to Slack (*alert.Reporter implements it). It
-// must return at once and is called concurrently.
-type Reporter interface {
-	// Report reports err, a failure that concerns user ("" when unknown).
-	Report(user string, err error)
-}
+// Reporter reports failures to Slack (*alert.Reporter implements it).
+type Reporter = alert.Sink
 
 // nopReporter reports nothing.
-type nopReporter struct{}
-
-func (nopReporter) Report(string, error) {}
+type nopReporter = alert.Nop
 
 // Server serves the controller's routes. Build it with [New].
 type Server struct {

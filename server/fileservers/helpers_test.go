@@ -436,58 +436,10 @@ func (h *harness) checkObjects(user string) {
 			"GafaelfawrIngress": gafaelfawrIngresses, "Service": services, "Job": jobs, "PersistentVolumeClaim": pvcs,
 		}[want.GetKind()]
 		got := h.get(gvr, want.GetName())
-		if diff := subsetDiff(normalise(h.t, want.Object), normalise(h.t, got.Object), want.GetKind()); diff != "" {
+		if diff := testkit.SubsetDiff(h.t, want.Object, got.Object, want.GetKind()); diff != "" {
 			h.t.Errorf("%s %s differs from the render: %s", want.GetKind(), want.GetName(), diff)
 		}
 	}
-}
-
-// normalise round-trips v through JSON, so that numbers compare equal.
-func normalise(t testing.TB, v any) any {
-	t.Helper()
-	data, err := json.Marshal(v)
-	require.NoError(t, err)
-	var out any
-	require.NoError(t, json.Unmarshal(data, &out))
-	return out
-}
-
-// subsetDiff returns "" when got holds everything of want, else the first
-// difference. Maps may have more keys and lists more entries at their end
-// (admission adds the service-account token's volume and mount to a pod);
-// a zero value of want may be missing, as the API server drops omitempty
-// fields.
-func subsetDiff(want, got any, path string) string {
-	if got == nil && (want == false || want == 0.0 || want == "") {
-		return ""
-	}
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return fmt.Sprintf("%s: want a map, got %v", path, got)
-		}
-		for _, k := range slices.Sorted(maps.Keys(w)) {
-			if d := subsetDiff(w[k], g[k], path+"."+k); d != "" {
-				return d
-			}
-		}
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) < len(w) {
-			return fmt.Sprintf("%s: want %v, got %v", path, want, got)
-		}
-		for i := range w {
-			if d := subsetDiff(w[i], g[i], fmt.Sprintf("%s[%d]", path, i)); d != "" {
-				return d
-			}
-		}
-	default:
-		if want != got {
-			return fmt.Sprintf("%s: want %v, got %v", path, want, got)
-		}
-	}
-	return ""
 }
 
 // durations returns the duration_ms of the log lines with message msg.

@@ -15,6 +15,7 @@ import (
 	"github.com/nublado-go/nublado/apply"
 	"github.com/nublado-go/nublado/schema"
 	"github.com/nublado-go/nublado/server"
+	"github.com/nublado-go/nublado/server/alert"
 	"github.com/nublado-go/nublado/server/metrics"
 	"github.com/nublado-go/nublado/server/prepuller"
 )
@@ -74,17 +75,11 @@ type options struct {
 	reporter Reporter
 }
 
-// Reporter reports failures to Slack (*alert.Reporter implements it). It
-// must return at once and is called concurrently.
-type Reporter interface {
-	// Report reports err, a failure that concerns user ("" when unknown).
-	Report(user string, err error)
-}
+// Reporter reports failures to Slack (*alert.Reporter implements it).
+type Reporter = alert.Sink
 
 // nopReporter reports nothing.
-type nopReporter struct{}
-
-func (nopReporter) Report(string, error) {}
+type nopReporter = alert.Nop
 
 // WithReporter reports failed creations and deletions (with their user)
 // and failed reconciles to r. Default: nothing is reported.

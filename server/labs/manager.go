@@ -16,6 +16,7 @@ import (
 	"github.com/nublado-go/nublado/images"
 	"github.com/nublado-go/nublado/schema"
 	"github.com/nublado-go/nublado/server"
+	"github.com/nublado-go/nublado/server/alert"
 	"github.com/nublado-go/nublado/server/events"
 	"github.com/nublado-go/nublado/server/metrics"
 )
@@ -99,17 +100,11 @@ type options struct {
 	reporter  Reporter
 }
 
-// Reporter reports failures to Slack (*alert.Reporter implements it). It
-// must return at once and is called concurrently.
-type Reporter interface {
-	// Report reports err, a failure that concerns user ("" when unknown).
-	Report(user string, err error)
-}
+// Reporter reports failures to Slack (*alert.Reporter implements it).
+type Reporter = alert.Sink
 
 // nopReporter reports nothing.
-type nopReporter struct{}
-
-func (nopReporter) Report(string, error) {}
+type nopReporter = alert.Nop
 
 // WithReporter reports failed spawns and deletions (with their user) and
 // failed lab reconciles to r. Default: nothing is reported.

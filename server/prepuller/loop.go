@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/nublado-go/nublado/server/alert"
 )
 
 // RunLoop calls fn every interval until ctx ends, with the background-task
@@ -45,17 +47,11 @@ func RunLoop(ctx context.Context, interval time.Duration, description string, lo
 	}
 }
 
-// Reporter reports failures to Slack (*alert.Reporter implements it). It
-// must return at once and is called concurrently.
-type Reporter interface {
-	// Report reports err, a failure that concerns user ("" when unknown).
-	Report(user string, err error)
-}
+// Reporter reports failures to Slack (*alert.Reporter implements it).
+type Reporter = alert.Sink
 
 // nopReporter reports nothing.
-type nopReporter struct{}
-
-func (nopReporter) Report(string, error) {}
+type nopReporter = alert.Nop
 
 // Reporting returns fn, reporting its errors to r (with no user) unless
 // its ctx has ended: the failures of a background loop's run, for
