@@ -104,8 +104,13 @@ func (e *env) stallFreshWatch(t *testing.T, m faults.Match) time.Time {
 	}
 	before := count()
 	require.Eventually(t, func() bool { return count() > before }, 2*watchTimeout, 5*time.Millisecond)
-	stalled := time.Now()
-	require.Positive(t, e.proxy.StallWatches(m), "open watches to stall")
+	// The proxy holds a watch as a stream once the API server answers it,
+	// a moment after the request is recorded.
+	var stalled time.Time
+	require.Eventually(t, func() bool {
+		stalled = time.Now()
+		return e.proxy.StallWatches(m) > 0
+	}, watchTimeout/4, time.Millisecond, "open watches to stall")
 	return stalled
 }
 
