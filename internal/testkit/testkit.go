@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -83,4 +84,43 @@ func (f *APIFaults) Match(req *http.Request) *http.Response {
 		}
 	}
 	return nil
+}
+
+// Verbs counts API requests by verb ("WATCH" for watches). The zero value
+// is ready to use.
+type Verbs struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// Add counts req.
+func (v *Verbs) Add(req *http.Request) {
+	verb := req.Method
+	if w := req.URL.Query().Get("watch"); w == "true" || w == "1" {
+		verb = "WATCH"
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.n == nil {
+		v.n = map[string]int{}
+	}
+	v.n[verb]++
+}
+
+// Snapshot returns the counts so far.
+func (v *Verbs) Snapshot() map[string]int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make(map[string]int, len(v.n))
+	maps.Copy(out, v.n)
+	return out
+}
+
+// Total returns the number of requests so far.
+func (v *Verbs) Total() int {
+	n := 0
+	for _, c := range v.Snapshot() {
+		n += c
+	}
+	return n
 }

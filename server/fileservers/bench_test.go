@@ -33,7 +33,7 @@ func BenchmarkCreate100(b *testing.B) {
 	for range b.N {
 		h := newHarness(b, harnessOptions{})
 		ctx := context.Background()
-		requests := h.calls.total()
+		requests := h.calls.Total()
 		creates := make([]time.Duration, n)
 		errs := make([]error, n)
 		var wg sync.WaitGroup
@@ -52,9 +52,9 @@ func BenchmarkCreate100(b *testing.B) {
 			require.NoError(b, err, "Create(bench%03d)", i)
 		}
 		require.Len(b, h.m.Running(ctx), n)
-		createRequests := h.calls.total() - requests
+		createRequests := h.calls.Total() - requests
 
-		requests = h.calls.total()
+		requests = h.calls.Total()
 		deletes := make([]time.Duration, n)
 		start = time.Now()
 		for i := range n {
@@ -70,7 +70,7 @@ func BenchmarkCreate100(b *testing.B) {
 			require.NoError(b, err, "Delete(bench%03d)", i)
 		}
 		require.Empty(b, h.m.Running(ctx))
-		deleteRequests := h.calls.total() - requests
+		deleteRequests := h.calls.Total() - requests
 
 		for _, phase := range []struct{ msg, unit string }{
 			{"File server objects applied", "applied-p95-ms"},
@@ -86,6 +86,6 @@ func BenchmarkCreate100(b *testing.B) {
 		b.ReportMetric(ms(percentile(deletes, 0.95)), "delete-p95-ms")
 		b.ReportMetric(deleteWall.Seconds(), "delete-wall-s")
 		b.ReportMetric(float64(deleteRequests)/n, "delete-requests/fs")
-		b.Logf("API requests of the creations: %v", h.calls.snapshot())
+		b.Logf("API requests of the creations: %v", h.calls.Snapshot())
 	}
 }

@@ -134,7 +134,7 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 	rc := c.Config()
 	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
-			h.calls.add(req)
+			h.calls.Add(req)
 			if resp := h.faults.Match(req); resp != nil {
 				return resp, nil
 			}
@@ -358,41 +358,8 @@ func waitFor(t testing.TB, what string, cond func() bool, detail ...func() strin
 	}
 }
 
-// calls counts the API requests of a harness by verb ("WATCH" for
-// watches).
-type calls struct {
-	mu    sync.Mutex
-	verbs map[string]int
-}
-
-func (c *calls) add(req *http.Request) {
-	verb := req.Method
-	if w := req.URL.Query().Get("watch"); w == "true" || w == "1" {
-		verb = "WATCH"
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.verbs == nil {
-		c.verbs = map[string]int{}
-	}
-	c.verbs[verb]++
-}
-
-// snapshot returns the counts so far.
-func (c *calls) snapshot() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return maps.Clone(c.verbs)
-}
-
-// total returns the number of requests so far.
-func (c *calls) total() int {
-	n := 0
-	for _, v := range c.snapshot() {
-		n += v
-	}
-	return n
-}
+// calls counts the API requests of a harness by verb.
+type calls = testkit.Verbs
 
 // count returns how many log lines have the message msg.
 func (b *syncBuffer) count(msg string) int {

@@ -45,10 +45,10 @@ func TestLifecycle(t *testing.T) {
 	assert.Equal(t, corev1.PodRunning, podPhaseOf(h.jobPod("rachel")))
 
 	// A second /files is a no-op: no write reaches the API server.
-	before := h.calls.snapshot()
+	before := h.calls.Snapshot()
 	r = h.files("rachel")
 	require.Equal(t, http.StatusOK, r.status, r.body)
-	after := h.calls.snapshot()
+	after := h.calls.Snapshot()
 	for _, verb := range []string{"POST", "PATCH", "PUT", "DELETE"} {
 		assert.Equal(t, before[verb], after[verb], "%s requests of the second /files", verb)
 	}
@@ -58,7 +58,7 @@ func TestLifecycle(t *testing.T) {
 	require.NoError(t, h.m.Reconcile(ctx))
 	assert.Equal(t, `["rachel"]`, h.users())
 	assert.Equal(t, job, h.get(jobs, "rachel-fs").GetUID())
-	assert.Equal(t, before["DELETE"], h.calls.snapshot()["DELETE"], "DELETE requests of the reconcile")
+	assert.Equal(t, before["DELETE"], h.calls.Snapshot()["DELETE"], "DELETE requests of the reconcile")
 
 	r = h.do(http.MethodDelete, "/nublado/fileserver/v1/users/rachel", "")
 	assert.Equal(t, http.StatusNoContent, r.status, r.body)
@@ -114,11 +114,11 @@ func TestCreateWaitsForIngress(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	assert.GreaterOrEqual(t, time.Since(start), delay)
 	assert.GreaterOrEqual(t, h.log.count("Reconciling file server state")-reconciles, 2, "reconciles during the creation")
-	assert.Zero(t, h.calls.snapshot()["DELETE"], "DELETE requests")
+	assert.Zero(t, h.calls.Snapshot()["DELETE"], "DELETE requests")
 	assert.Equal(t, `["rachel"]`, h.users())
 	time.Sleep(500 * time.Millisecond) // two more reconciles
 	assert.Equal(t, `["rachel"]`, h.users())
-	assert.Zero(t, h.calls.snapshot()["DELETE"], "DELETE requests")
+	assert.Zero(t, h.calls.Snapshot()["DELETE"], "DELETE requests")
 }
 
 // TestConcurrentCreates: simultaneous /files of one user make one file

@@ -133,7 +133,7 @@ func BenchmarkSpawnLatency(b *testing.B) {
 func BenchmarkSpawnBurst(b *testing.B) {
 	for range b.N {
 		h := newHarness(b, harnessOptions{})
-		before := h.calls.snapshot()
+		before := h.calls.Snapshot()
 		h.calls.startTrace()
 		cpuBefore := cpuTime(b)
 		const n = 200
@@ -157,7 +157,7 @@ func BenchmarkSpawnBurst(b *testing.B) {
 				b.Log(err)
 			}
 		}
-		after := h.calls.snapshot()
+		after := h.calls.Snapshot()
 		total := 0
 		var verbs []string
 		for verb, count := range after {

@@ -171,7 +171,7 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 	rc.QPS, rc.Burst = 1000, 2000
 	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
-			h.calls.add(req)
+			h.calls.Add(req)
 			if h.silentWatches.Load() && isWatch(req) {
 				// A watch the server never ends: a proxy that drops
 				// timeoutSeconds.
@@ -367,8 +367,8 @@ func withoutKubernetesEvents(evs []nublado.Event) []nublado.Event {
 // calls counts the API requests of a harness by verb and, when tracing,
 // records when each started and ended.
 type calls struct {
+	testkit.Verbs
 	mu      sync.Mutex
-	verbs   map[string]int
 	tracing bool
 	traces  []traceEntry
 }
@@ -404,30 +404,6 @@ func (c *calls) traced() []traceEntry {
 func isWatch(req *http.Request) bool {
 	w := req.URL.Query().Get("watch")
 	return w == "true" || w == "1"
-}
-
-func (c *calls) add(req *http.Request) {
-	verb := req.Method
-	if isWatch(req) {
-		verb = "WATCH"
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.verbs == nil {
-		c.verbs = map[string]int{}
-	}
-	c.verbs[verb]++
-}
-
-// snapshot returns the counts so far.
-func (c *calls) snapshot() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range c.verbs {
-		out[k] = v
-	}
-	return out
 }
 
 // setPodPhase sets the phase of a user's lab pod as a kubelet would,

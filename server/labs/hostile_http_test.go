@@ -201,23 +201,23 @@ func TestHostileRequests(t *testing.T) {
 	requireComplete(t, h.spawn(bob))
 
 	before := clusterFingerprint(t, h)
-	writesBefore := writes(h.calls.snapshot())
+	writesBefore := writes(h.calls.Snapshot())
 	require.Positive(t, writesBefore, "writes counted for bob's spawn (the counter works)")
 	cases := hostileCases()
 	for _, tc := range cases {
 		t.Run(tc.reason, func(t *testing.T) {
-			w0 := writes(h.calls.snapshot())
+			w0 := writes(h.calls.Snapshot())
 			status, body := sendHostile(t, srv, tc.req)
 			assert.Equal(t, tc.status, status, "%s %s: %s", tc.req.method, tc.req.path, body)
 			if tc.errType != "" {
 				assert.Contains(t, body, `"type":"`+tc.errType+`"`, "%s %s", tc.req.method, tc.req.path)
 			}
-			assert.Equal(t, w0, writes(h.calls.snapshot()), "Kubernetes writes caused by %s %s", tc.req.method, tc.req.path)
+			assert.Equal(t, w0, writes(h.calls.Snapshot()), "Kubernetes writes caused by %s %s", tc.req.method, tc.req.path)
 		})
 	}
 	// A refused create must not have started anything in the background.
 	time.Sleep(2 * time.Second)
-	assert.Equal(t, writesBefore, writes(h.calls.snapshot()), "Kubernetes writes during the table")
+	assert.Equal(t, writesBefore, writes(h.calls.Snapshot()), "Kubernetes writes during the table")
 	assert.Equal(t, before, clusterFingerprint(t, h), "namespaces and bob's objects")
 	assert.Empty(t, fs.recorded(), "calls of the file-server manager")
 	for _, u := range []string{"rachel", "Rachel", "..", "rachel%2Fbob", strings.Repeat("r", 300)} {
@@ -225,7 +225,7 @@ func TestHostileRequests(t *testing.T) {
 		assert.ErrorIs(t, err, nublado.ErrLabNotFound, "State(%q)", u)
 	}
 	assert.Equal(t, nublado.LabStatus("running"), h.status("bob"), "bob's lab")
-	t.Logf("%d hostile requests, %d Kubernetes writes", len(cases), writes(h.calls.snapshot())-writesBefore)
+	t.Logf("%d hostile requests, %d Kubernetes writes", len(cases), writes(h.calls.Snapshot())-writesBefore)
 }
 
 // hostileAPI serves the real router over the harness's manager and fs.

@@ -253,9 +253,9 @@ func TestWatchReconnect(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{configure: func(cfg *nschema.Config) { cfg.WatchReconnectTimeout = time.Second }})
 	requireComplete(t, h.spawn(newUser("rachel", 1101)))
-	watches := h.calls.snapshot()["WATCH"]
+	watches := h.calls.Snapshot()["WATCH"]
 	time.Sleep(3 * time.Second)
-	assert.GreaterOrEqual(t, h.calls.snapshot()["WATCH"]-watches, 8, "watch requests in 3 s with a 1 s timeout and 4 informers")
+	assert.GreaterOrEqual(t, h.calls.Snapshot()["WATCH"]-watches, 8, "watch requests in 3 s with a 1 s timeout and 4 informers")
 	h.setPodPhase("rachel", corev1.PodSucceeded)
 	waitFor(t, "status terminated", func() bool { return h.status("rachel") == nublado.LabTerminated })
 }
@@ -271,9 +271,9 @@ func TestSilentWatch(t *testing.T) {
 	defer cancel()
 	require.NoError(t, h.m.Start(ctx))
 	requireComplete(t, h.spawn(newUser("rachel", 1101)))
-	watches := h.calls.snapshot()["WATCH"]
+	watches := h.calls.Snapshot()["WATCH"]
 	time.Sleep(5 * time.Second)
-	assert.GreaterOrEqual(t, h.calls.snapshot()["WATCH"]-watches, 4, "watch requests in 5 s, cut after 1 s, 4 informers")
+	assert.GreaterOrEqual(t, h.calls.Snapshot()["WATCH"]-watches, 4, "watch requests in 5 s, cut after 1 s, 4 informers")
 	h.setPodPhase("rachel", corev1.PodSucceeded)
 	waitFor(t, "status terminated", func() bool { return h.status("rachel") == nublado.LabTerminated })
 }
