@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -21,6 +22,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
@@ -236,14 +238,38 @@ func (e *pullerEnv) round() prepuller.RoundResult {
 	return res
 }
 
-// refresh refreshes the image service, waiting until its node cache shows
-// the given node images (nil: no condition).
+// refresh refreshes the image service once the node watcher shows the
+// selected nodes as the API server has them now (names and image counts:
+// a node added a moment ago may not have reached the watcher yet), and
+// again until the service satisfies until (nil: no further condition).
 func (e *pullerEnv) refresh(until func(*prepuller.Service) bool) {
 	e.t.Helper()
+	require.Eventually(e.t, e.watcherCurrent, 10*time.Second, 20*time.Millisecond, "the node watcher catches up")
 	require.Eventually(e.t, func() bool {
 		require.NoError(e.t, e.svc.Refresh(context.Background()))
 		return until == nil || until(e.svc)
 	}, 10*time.Second, 50*time.Millisecond, "refresh")
+}
+
+// watcherCurrent reports whether the node watcher lists the nodes the API
+// server selects, each with as many images as its status has.
+func (e *pullerEnv) watcherCurrent() bool {
+	ctx := context.Background()
+	list, err := e.c.Client().CoreV1().Nodes().List(ctx, metav1.ListOptions{
+		LabelSelector: labels.SelectorFromSet(e.cfg.Lab.NodeSelector).String(),
+	})
+	require.NoError(e.t, err)
+	seen, err := e.nodes.Nodes(ctx)
+	require.NoError(e.t, err)
+	want := map[string]int{}
+	for _, n := range list.Items {
+		want[n.Name] = len(n.Status.Images)
+	}
+	got := map[string]int{}
+	for _, n := range seen {
+		got[n.Name] = len(n.Images)
+	}
+	return maps.Equal(want, got)
 }
 
 // messages returns the puller's log lines at level or above.
