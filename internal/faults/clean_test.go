@@ -115,7 +115,11 @@ func (e *env) problems(t *testing.T, c *controller, running, others []string) []
 }
 
 // restartAPIServer restarts the shared API server in the background and
-// returns a channel that receives its result and how long it took.
+// returns a channel that receives its result and how long it took. The
+// cluster's controllers are restarted after it (RestartControllers): the
+// tests check the controller's recovery, and its later spawns need a quota
+// controller that sees new namespaces, which kube-controller-manager's stale
+// informers may not for minutes after an API server restart here.
 func restartAPIServer(c *testcluster.Cluster) <-chan restartResult {
 	out := make(chan restartResult, 1)
 	go func() {
@@ -123,7 +127,11 @@ func restartAPIServer(c *testcluster.Cluster) <-chan restartResult {
 		defer cancel()
 		begin := time.Now()
 		err := c.RestartAPIServer(ctx)
-		out <- restartResult{err: err, took: time.Since(begin), at: begin, ready: time.Now()}
+		ready := time.Now()
+		if err == nil {
+			err = c.RestartControllers(ctx)
+		}
+		out <- restartResult{err: err, took: ready.Sub(begin), at: begin, ready: ready}
 	}()
 	return out
 }

@@ -287,6 +287,9 @@ func TestAPIServerRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	require.NoError(t, h.c.RestartAPIServer(ctx))
+	// The namespace deletion below and the tests after this one need
+	// kube-controller-manager's caches current (see RestartControllers).
+	require.NoError(t, h.c.RestartControllers(ctx))
 	h.setPodPhase("rachel", corev1.PodSucceeded)
 	waitFor(t, "status terminated", func() bool { return h.status("rachel") == nublado.LabTerminated })
 	require.NoError(t, h.m.Delete(ctx, "rachel"))
