@@ -86,3 +86,12 @@ func transientTransport(err error) bool {
 	}
 	return false
 }
+
+// Retry calls fn as the applier calls each of its own requests: again on
+// 429 (after Retry-After), 5xx and network failures, with the applier's
+// backoff, until fn succeeds, fails otherwise or ctx ends. For the reads
+// callers make next to an apply, so they ride out an API server restart
+// the same way.
+func (a *Applier) Retry(ctx context.Context, fn func(context.Context) error) error {
+	return a.retry(ctx, fn)
+}

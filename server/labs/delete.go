@@ -10,10 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilnet "k8s.io/apimachinery/pkg/util/net"
-	kwait "k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/util/retry"
 
 	nublado "github.com/nublado-go/nublado"
 	"github.com/nublado-go/nublado/apply"
@@ -154,7 +151,7 @@ func (m *Manager) deleteObjects(ctx context.Context, rec *record, start, end int
 // objects can be in there.
 func (m *Manager) deleteNamespace(ctx context.Context, user string, wait bool) error {
 	name := m.namespace(user)
-	obj, err := getRetrying(ctx, m.cluster.Dynamic.Resource(namespacesGVR), name)
+	obj, err := m.getRetrying(ctx, m.cluster.Dynamic.Resource(namespacesGVR), name)
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil
@@ -184,29 +181,14 @@ func isLab(obj *unstructured.Unstructured) bool {
 	return obj.GetLabels()[LabelCategory] == CategoryLab
 }
 
-// readBackoff spaces the attempts of getRetrying: about 35 s in all, enough
-// for an API server to restart.
-var readBackoff = kwait.Backoff{Duration: 100 * time.Millisecond, Factor: 2, Jitter: 0.5, Steps: 12, Cap: 5 * time.Second}
-
-// getRetrying reads an object, retrying while the API server cannot be
-// reached or answers 429 or 5xx (it is restarting, or a proxy in front of
-// it is), until readBackoff or ctx runs out.
-func getRetrying(ctx context.Context, ri dynamic.ResourceInterface, name string) (*unstructured.Unstructured, error) {
+// getRetrying reads an object, retrying as the applier retries its own
+// requests while the API server cannot be reached or answers 429 or 5xx
+// (it is restarting, or a proxy in front of it is), until ctx ends.
+func (m *Manager) getRetrying(ctx context.Context, ri dynamic.ResourceInterface, name string) (*unstructured.Unstructured, error) {
 	var obj *unstructured.Unstructured
-	err := retry.OnError(readBackoff, func(err error) bool { return ctx.Err() == nil && transientRead(err) },
-		func() (err error) {
-			obj, err = ri.Get(ctx, name, metav1.GetOptions{})
-			return err
-		})
+	err := m.cluster.Applier.Retry(ctx, func(ctx context.Context) (err error) {
+		obj, err = ri.Get(ctx, name, metav1.GetOptions{})
+		return err
+	})
 	return obj, err
-}
-
-// transientRead reports whether a failed read is worth repeating.
-func transientRead(err error) bool {
-	var status apierrors.APIStatus
-	if errors.As(err, &status) {
-		code := status.Status().Code
-		return code == 429 || code >= 500
-	}
-	return utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err)
 }

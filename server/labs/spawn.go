@@ -208,7 +208,7 @@ func (m *Manager) readSecret(ctx context.Context, name string) (*nschema.SecretC
 // getSecret reads a Secret of the controller's namespace.
 func (m *Manager) getSecret(ctx context.Context, name string) (*nschema.SecretCopy, error) {
 	ns := m.cluster.Namespace
-	obj, err := getRetrying(ctx, m.cluster.Dynamic.Resource(secretsGVR).Namespace(ns), name)
+	obj, err := m.getRetrying(ctx, m.cluster.Dynamic.Resource(secretsGVR).Namespace(ns), name)
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
@@ -240,7 +240,7 @@ func (m *Manager) getSecret(ctx context.Context, name string) (*nschema.SecretCo
 func (m *Manager) prepareNamespace(ctx context.Context, user string) (absent bool, err error) {
 	name := m.namespace(user)
 	ref := apply.ObjectRef{Kind: "Namespace", Name: name}
-	obj, err := getRetrying(ctx, m.cluster.Dynamic.Resource(namespacesGVR), name)
+	obj, err := m.getRetrying(ctx, m.cluster.Dynamic.Resource(namespacesGVR), name)
 	switch {
 	case apierrors.IsNotFound(err):
 		return true, nil
