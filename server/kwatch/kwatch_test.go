@@ -91,9 +91,9 @@ func pod(name string) *corev1.Pod { return &corev1.Pod{ObjectMeta: metav1.Object
 func TestBoundedCut(t *testing.T) {
 	streams := make(chan *stream, 1)
 	timeout := 400 * time.Millisecond
+	begin := time.Now() // before the watch starts its lifetime clock
 	w, err := kwatch.Bounded(timeout, opener(streams))(context.Background(), metav1.ListOptions{ResourceVersion: "7"})
 	require.NoError(t, err)
-	begin := time.Now()
 	s := <-streams
 	require.NotNil(t, s.opts.TimeoutSeconds)
 	assert.Equal(t, int64(1), *s.opts.TimeoutSeconds, "the server's timeout, rounded up")
