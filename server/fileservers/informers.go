@@ -58,21 +58,19 @@ type informers struct {
 
 func newInformers(dyn dynamic.Interface, namespace string, watchTimeout time.Duration, m *Manager) *informers {
 	mk := func(gvr schema.GroupVersionResource, selector string, transform cache.TransformFunc, idx cache.Indexers) cache.SharedIndexInformer {
-		ri := dyn.Resource(gvr).Namespace(namespace)
-		lw := cache.ToListWatcherWithWatchListSemantics(kwatch.ListWatch(ri, selector, watchTimeout), dyn)
-		inf := cache.NewSharedIndexInformerWithOptions(lw, &unstructured.Unstructured{},
-			cache.SharedIndexInformerOptions{ObjectDescription: gvr.Resource, Indexers: idx})
-		_ = inf.SetTransform(transform) // fails only once started
-		return inf
+		return kwatch.Informer(dyn.Resource(gvr).Namespace(namespace), kwatch.InformerOptions{
+			Selector: selector, WatchTimeout: watchTimeout, Description: gvr.Resource,
+			Indexers: idx, Transform: transform, Client: dyn,
+		})
 	}
 	i := &informers{
 		pods:      mk(podsGVR, fileserverSelector, slimPod, cache.Indexers{byJob: jobIndex}),
 		ingresses: mk(ingressesGVR, "", slimIngress, cache.Indexers{}),
 	}
-	_, _ = i.pods.AddEventHandler(handler(func(obj *unstructured.Unstructured, deleted bool) {
+	_, _ = i.pods.AddEventHandler(kwatch.Handler(func(obj *unstructured.Unstructured, deleted bool) {
 		m.onPod(obj, deleted)
 	}))
-	_, _ = i.ingresses.AddEventHandler(handler(func(obj *unstructured.Unstructured, _ bool) {
+	_, _ = i.ingresses.AddEventHandler(kwatch.Handler(func(obj *unstructured.Unstructured, _ bool) {
 		if user, ok := strings.CutSuffix(obj.GetName(), nameSuffix); ok {
 			m.changed(user)
 		}
@@ -88,23 +86,6 @@ func jobIndex(obj any) ([]string, error) {
 		}
 	}
 	return nil, nil
-}
-
-// handler calls fn with every added, changed or deleted object.
-func handler(fn func(obj *unstructured.Unstructured, deleted bool)) cache.ResourceEventHandler {
-	call := func(obj any, deleted bool) {
-		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj, deleted = d.Obj, true
-		}
-		if u, ok := obj.(*unstructured.Unstructured); ok {
-			fn(u, deleted)
-		}
-	}
-	return cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { call(obj, false) },
-		UpdateFunc: func(_, obj any) { call(obj, false) },
-		DeleteFunc: func(obj any) { call(obj, true) },
-	}
 }
 
 // run starts the informers under ctx, counting them in wg.
@@ -128,12 +109,7 @@ func (i *informers) waitSynced(ctx context.Context) error {
 
 // ingress returns the cached Ingress of that name, or nil.
 func (i *informers) ingress(namespace, name string) *unstructured.Unstructured {
-	obj, ok, err := i.ingresses.GetStore().GetByKey(namespace + "/" + name)
-	if err != nil || !ok {
-		return nil
-	}
-	u, _ := obj.(*unstructured.Unstructured)
-	return u
+	return kwatch.Cached(i.ingresses, namespace, name)
 }
 
 // jobPods returns the cached pods of the Job of that name.

@@ -11,5 +11,7 @@
 // resourceVersion, with no back-off and no new list. A stalled stream
 // therefore costs at most [Lifetime] plus one request before the
 // informer sees changes again. [ListWatch] is the list-and-watch of an
-// informer over a dynamic resource with a label selector.
+// informer over a dynamic resource with a label selector; [Informer]
+// builds the controller's informers over it, [Handler] passes their
+// notifications on as objects and [Cached] reads their caches.
 package kwatch

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
@@ -150,4 +151,75 @@ func ListWatch(ri dynamic.ResourceInterface, selector string, timeout time.Durat
 			return ri.Watch(ctx, opts)
 		}),
 	}
+}
+
+// InformerOptions configure an [Informer].
+type InformerOptions struct {
+	// Selector is the label selector ("" for every object).
+	Selector string
+	// WatchTimeout bounds each watch request ([Bounded]).
+	WatchTimeout time.Duration
+	// Resync re-delivers every cached object to the handlers this often
+	// (0: never).
+	Resync time.Duration
+	// Description names the objects in client-go's log lines.
+	Description string
+	// Indexers are the cache's indexes (none when nil).
+	Indexers cache.Indexers
+	// Transform slims each object before it is cached (none when nil).
+	Transform cache.TransformFunc
+	// Client, when set, is the client whose support for streaming lists
+	// the informer uses (cache.ToListWatcherWithWatchListSemantics);
+	// without it the informer lists as client-go decides by default.
+	Client any
+}
+
+// Informer returns an informer of the unstructured objects of ri over
+// [ListWatch]: its watch requests are [Bounded]. It is not started.
+func Informer(ri dynamic.ResourceInterface, o InformerOptions) cache.SharedIndexInformer {
+	base := ListWatch(ri, o.Selector, o.WatchTimeout)
+	var lw cache.ListerWatcher = base
+	if o.Client != nil {
+		lw = cache.ToListWatcherWithWatchListSemantics(base, o.Client)
+	}
+	inf := cache.NewSharedIndexInformerWithOptions(lw, &unstructured.Unstructured{},
+		cache.SharedIndexInformerOptions{ResyncPeriod: o.Resync, ObjectDescription: o.Description, Indexers: o.Indexers})
+	if o.Transform != nil {
+		_ = inf.SetTransform(o.Transform) // fails only once started
+	}
+	return inf
+}
+
+// Handler calls fn with every object an informer adds, changes or
+// deletes; deleted is true for a deletion, also one the informer only
+// learnt of by listing again (its tombstone is unwrapped).
+func Handler(fn func(obj *unstructured.Unstructured, deleted bool)) cache.ResourceEventHandler {
+	call := func(obj any, deleted bool) {
+		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj, deleted = d.Obj, true
+		}
+		if u, ok := obj.(*unstructured.Unstructured); ok {
+			fn(u, deleted)
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { call(obj, false) },
+		UpdateFunc: func(_, obj any) { call(obj, false) },
+		DeleteFunc: func(obj any) { call(obj, true) },
+	}
+}
+
+// Cached returns the object of an informer's cache with this namespace
+// ("" for a cluster-scoped object) and name, or nil.
+func Cached(inf cache.SharedIndexInformer, namespace, name string) *unstructured.Unstructured {
+	key := name
+	if namespace != "" {
+		key = namespace + "/" + name
+	}
+	obj, ok, err := inf.GetStore().GetByKey(key)
+	if err != nil || !ok {
+		return nil
+	}
+	u, _ := obj.(*unstructured.Unstructured)
+	return u
 }

@@ -46,11 +46,10 @@ type informers struct {
 
 func newInformers(dyn dynamic.Interface, s informerSettings) *informers {
 	mk := func(gvr schema.GroupVersionResource, transform cache.TransformFunc) cache.SharedIndexInformer {
-		lw := cache.ToListWatcherWithWatchListSemantics(kwatch.ListWatch(dyn.Resource(gvr), labSelector, s.watchTimeout), dyn)
-		inf := cache.NewSharedIndexInformerWithOptions(lw, &unstructured.Unstructured{},
-			cache.SharedIndexInformerOptions{ResyncPeriod: s.resync, ObjectDescription: gvr.Resource})
-		_ = inf.SetTransform(transform) // fails only once started
-		return inf
+		return kwatch.Informer(dyn.Resource(gvr), kwatch.InformerOptions{
+			Selector: labSelector, WatchTimeout: s.watchTimeout, Resync: s.resync,
+			Description: gvr.Resource, Transform: transform, Client: dyn,
+		})
 	}
 	i := &informers{
 		namespaces: mk(namespacesGVR, slimMeta),
@@ -58,12 +57,8 @@ func newInformers(dyn dynamic.Interface, s informerSettings) *informers {
 		configMaps: mk(configMapsGVR, slimConfigMap),
 		quotas:     mk(quotasGVR, slimQuota),
 	}
-	notify := func(obj any, deleted bool) {
-		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj, deleted = d.Obj, true
-		}
-		pod, ok := obj.(*unstructured.Unstructured)
-		if !ok || s.onPod == nil {
+	_, _ = i.pods.AddEventHandler(kwatch.Handler(func(pod *unstructured.Unstructured, deleted bool) {
+		if s.onPod == nil {
 			return
 		}
 		ns, name := pod.GetNamespace(), pod.GetName()
@@ -71,12 +66,7 @@ func newInformers(dyn dynamic.Interface, s informerSettings) *informers {
 			pod = nil
 		}
 		s.onPod(ns, name, pod)
-	}
-	_, _ = i.pods.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { notify(obj, false) },
-		UpdateFunc: func(_, obj any) { notify(obj, false) },
-		DeleteFunc: func(obj any) { notify(obj, true) },
-	})
+	}))
 	return i
 }
 
@@ -105,34 +95,20 @@ func (i *informers) waitSynced(ctx context.Context) error {
 	return nil
 }
 
-// get returns an object of an informer's cache, or nil.
-func get(inf cache.SharedIndexInformer, namespace, name string) *unstructured.Unstructured {
-	key := name
-	if namespace != "" {
-		key = namespace + "/" + name
-	}
-	obj, ok, err := inf.GetStore().GetByKey(key)
-	if err != nil || !ok {
-		return nil
-	}
-	u, _ := obj.(*unstructured.Unstructured)
-	return u
-}
-
 func (i *informers) namespace(name string) *unstructured.Unstructured {
-	return get(i.namespaces, "", name)
+	return kwatch.Cached(i.namespaces, "", name)
 }
 
 func (i *informers) pod(namespace, name string) *unstructured.Unstructured {
-	return get(i.pods, namespace, name)
+	return kwatch.Cached(i.pods, namespace, name)
 }
 
 func (i *informers) configMap(namespace, name string) *unstructured.Unstructured {
-	return get(i.configMaps, namespace, name)
+	return kwatch.Cached(i.configMaps, namespace, name)
 }
 
 func (i *informers) quota(namespace, name string) *unstructured.Unstructured {
-	return get(i.quotas, namespace, name)
+	return kwatch.Cached(i.quotas, namespace, name)
 }
 
 // labNamespaces returns the names of the cached lab namespaces.

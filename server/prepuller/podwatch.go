@@ -52,19 +52,14 @@ type podWaiter struct {
 }
 
 func newPodWatch(dyn dynamic.Interface, namespace string, watchTimeout time.Duration) *podWatch {
-	ri := dyn.Resource(podsGVR).Namespace(namespace)
-	lw := kwatch.ListWatch(ri, LabelCategory+"="+CategoryPrepuller, watchTimeout)
 	w := &podWatch{
 		namespace: namespace,
-		informer: cache.NewSharedIndexInformerWithOptions(lw, &unstructured.Unstructured{},
-			cache.SharedIndexInformerOptions{ObjectDescription: "prepull pods"}),
+		informer: kwatch.Informer(dyn.Resource(podsGVR).Namespace(namespace), kwatch.InformerOptions{
+			Selector: LabelCategory + "=" + CategoryPrepuller, WatchTimeout: watchTimeout, Description: "prepull pods",
+		}),
 		waiters: map[types.UID]*podWaiter{},
 	}
-	_, _ = w.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { w.notify(obj, false) },
-		UpdateFunc: func(_, obj any) { w.notify(obj, false) },
-		DeleteFunc: func(obj any) { w.notify(obj, true) },
-	})
+	_, _ = w.informer.AddEventHandler(kwatch.Handler(w.notify))
 	return w
 }
 
@@ -79,14 +74,7 @@ func (w *podWatch) start(ctx context.Context) error {
 }
 
 // notify records a change of a pod someone waits for.
-func (w *podWatch) notify(obj any, deleted bool) {
-	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj, deleted = d.Obj, true
-	}
-	pod, ok := obj.(*unstructured.Unstructured)
-	if !ok {
-		return
-	}
+func (w *podWatch) notify(pod *unstructured.Unstructured, deleted bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if pw := w.waiters[pod.GetUID()]; pw != nil {
