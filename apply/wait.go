@@ -85,12 +85,17 @@ func (a *Applier) WaitPodPhase(ctx context.Context, namespace, name string, phas
 			phase = ""
 			return true, nil
 		}
-		p, _, _ := unstructured.NestedString(obj.Object, "status", "phase")
-		phase = corev1.PodPhase(p)
+		phase = PodPhase(obj)
 		return !slices.Contains(phases, phase), nil
 	})
 	if err != nil {
 		return phase, NewObjectError("waiting for object", ObjectRef{Kind: "Pod", Namespace: namespace, Name: name}, err)
 	}
 	return phase, nil
+}
+
+// PodPhase returns the phase of a pod ("" when its status has none).
+func PodPhase(pod *unstructured.Unstructured) corev1.PodPhase {
+	p, _, _ := unstructured.NestedString(pod.Object, "status", "phase")
+	return corev1.PodPhase(p)
 }

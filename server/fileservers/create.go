@@ -200,7 +200,7 @@ func (m *Manager) waitPod(ctx context.Context, rec *record, job types.UID) error
 			if ownerJob(pod) != job {
 				continue
 			}
-			switch podPhase(pod) {
+			switch apply.PodPhase(pod) {
 			case corev1.PodPending, corev1.PodUnknown, "":
 			default:
 				return nil

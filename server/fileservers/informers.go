@@ -7,13 +7,13 @@ import (
 	"sync"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/nublado-go/nublado/apply"
 	"github.com/nublado-go/nublado/server/kwatch"
 )
 
@@ -124,12 +124,6 @@ func (i *informers) jobPods(job string) []*unstructured.Unstructured {
 	return out
 }
 
-// podPhase returns the phase of a pod.
-func podPhase(pod *unstructured.Unstructured) corev1.PodPhase {
-	p, _, _ := unstructured.NestedString(pod.Object, "status", "phase")
-	return corev1.PodPhase(p)
-}
-
 // ingressIP returns the first load-balancer IP of an Ingress, "" when it
 // has none.
 func ingressIP(ing *unstructured.Unstructured) string {
@@ -161,7 +155,7 @@ func slimPod(obj any) (any, error) {
 	}
 	u.SetManagedFields(nil)
 	u.SetAnnotations(nil)
-	phase := podPhase(u)
+	phase := apply.PodPhase(u)
 	delete(u.Object, "spec")
 	u.Object["status"] = map[string]any{"phase": string(phase)}
 	return u, nil

@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/nublado-go/nublado/apply"
 	"github.com/nublado-go/nublado/internal/testcluster"
 	nschema "github.com/nublado-go/nublado/schema"
 	"github.com/nublado-go/nublado/server/metrics"
@@ -42,7 +42,7 @@ func TestLifecycle(t *testing.T) {
 	assert.Equal(t, 1, h.log.count("File server requested"))
 	h.checkObjects("rachel")
 	job := h.get(jobs, "rachel-fs").GetUID()
-	assert.Equal(t, corev1.PodRunning, podPhaseOf(h.jobPod("rachel")))
+	assert.Equal(t, corev1.PodRunning, apply.PodPhase(h.jobPod("rachel")))
 
 	// A second /files is a no-op: no write reaches the API server.
 	before := h.calls.Snapshot()
@@ -155,7 +155,7 @@ func TestCreateReplacesJob(t *testing.T) {
 	r := h.files("rachel")
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	assert.NotEqual(t, old, h.get(jobs, "rachel-fs").GetUID(), "the Job was replaced")
-	assert.Equal(t, corev1.PodRunning, podPhaseOf(h.jobPod("rachel")))
+	assert.Equal(t, corev1.PodRunning, apply.PodPhase(h.jobPod("rachel")))
 	assert.Equal(t, `["rachel"]`, h.users())
 	time.Sleep(500 * time.Millisecond)
 	assert.Equal(t, `["rachel"]`, h.users(), "the old pod's end does not delete the new file server")
@@ -236,10 +236,4 @@ func mustJSON(t *testing.T, v any) string {
 	data, err := json.Marshal(v)
 	require.NoError(t, err)
 	return string(data)
-}
-
-// podPhaseOf returns a pod's phase.
-func podPhaseOf(pod *unstructured.Unstructured) corev1.PodPhase {
-	p, _, _ := unstructured.NestedString(pod.Object, "status", "phase")
-	return corev1.PodPhase(p)
 }

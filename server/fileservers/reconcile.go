@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/nublado-go/nublado/apply"
 )
 
 // listTimeout bounds each list request of a reconcile (the original's
@@ -155,7 +157,7 @@ func (m *Manager) valid(job *unstructured.Unstructured, pods []*unstructured.Uns
 			Warn("File server Job has more than one pod")
 	}
 	return job.GetDeletionTimestamp() == nil && len(pods) == 1 &&
-		podPhase(pods[0]) == corev1.PodRunning && ips[job.GetName()]
+		apply.PodPhase(pods[0]) == corev1.PodRunning && ips[job.GetName()]
 }
 
 // list lists the objects of a resource in the file servers' namespace.

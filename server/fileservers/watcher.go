@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	nublado "github.com/nublado-go/nublado"
+	"github.com/nublado-go/nublado/apply"
 )
 
 // changed wakes whoever waits for a change of the user's Ingress or pods.
@@ -31,7 +32,7 @@ func (m *Manager) onPod(pod *unstructured.Unstructured, deleted bool) {
 	if deleted {
 		return
 	}
-	if phase := podPhase(pod); phase == corev1.PodSucceeded || phase == corev1.PodFailed {
+	if phase := apply.PodPhase(pod); phase == corev1.PodSucceeded || phase == corev1.PodFailed {
 		m.podEnded(user, ownerJob(pod))
 	}
 }

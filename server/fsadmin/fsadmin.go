@@ -271,9 +271,8 @@ func (m *Manager) status(ctx context.Context) (*server.FSAdminStatus, error) {
 	case err != nil:
 		return nil, apply.NewObjectError("reading object", apply.ObjectRef{Kind: "Pod", Namespace: ns, Name: name}, err)
 	}
-	phase, _, _ := unstructured.NestedString(pod.Object, "status", "phase")
-	if corev1.PodPhase(phase) != corev1.PodRunning {
-		return nil, &nublado.Error{Code: nublado.CodeInvalidPhase, Message: phase}
+	if phase := apply.PodPhase(pod); phase != corev1.PodRunning {
+		return nil, &nublado.Error{Code: nublado.CodeInvalidPhase, Message: string(phase)}
 	}
 	raw, _, _ := unstructured.NestedString(pod.Object, "status", "startTime")
 	started, err := time.Parse(time.RFC3339, raw)

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	nublado "github.com/nublado-go/nublado"
+	"github.com/nublado-go/nublado/apply"
 	"github.com/nublado-go/nublado/images"
 	"github.com/nublado-go/nublado/schema"
 )
@@ -94,7 +95,7 @@ func (m *Manager) refresh(rec *record) {
 	case pod == nil:
 		rec.state.Status = nublado.LabFailed
 	case rec.state.Status == nublado.LabRunning:
-		rec.state.Status = phaseStatus(podPhase(pod))
+		rec.state.Status = phaseStatus(apply.PodPhase(pod))
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
@@ -120,12 +119,6 @@ func (i *informers) labNamespaces() []*unstructured.Unstructured {
 		}
 	}
 	return out
-}
-
-// podPhase returns the phase of a pod.
-func podPhase(pod *unstructured.Unstructured) corev1.PodPhase {
-	p, _, _ := unstructured.NestedString(pod.Object, "status", "phase")
-	return corev1.PodPhase(p)
 }
 
 // The transforms keep in the caches only what the manager reads, so that a

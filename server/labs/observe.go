@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	nublado "github.com/nublado-go/nublado"
+	"github.com/nublado-go/nublado/apply"
 	"github.com/nublado-go/nublado/schema/units"
 )
 
@@ -84,7 +85,7 @@ func (m *Manager) observe(user string, objs labObjects) (*nublado.LabState, erro
 	if err := userFromPod(&s.User, objs.pod); err != nil {
 		return nil, bad("%v", err)
 	}
-	s.Status = phaseStatus(podPhase(objs.pod))
+	s.Status = phaseStatus(apply.PodPhase(objs.pod))
 	if objs.quota != nil {
 		if s.Quota, err = quotaOf(objs.quota); err != nil {
 			return nil, bad("%v", err)
@@ -223,12 +224,12 @@ func (m *Manager) onPod(namespace, name string, pod *unstructured.Unstructured) 
 			next = nublado.LabFailed
 		}
 	default:
-		next = phaseStatus(podPhase(pod))
+		next = phaseStatus(apply.PodPhase(pod))
 	}
 	if next != cur {
 		var phase corev1.PodPhase
 		if pod != nil {
-			phase = podPhase(pod)
+			phase = apply.PodPhase(pod)
 		}
 		m.log.WithFields(logrus.Fields{FieldUser: user, "from": cur, "to": next, "phase": phase}).
 			Info("Lab status changed")

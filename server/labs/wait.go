@@ -7,6 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/nublado-go/nublado/apply"
 )
 
 // Progress of the Kubernetes Events relayed during a spawn: the first is
@@ -93,7 +95,7 @@ func (m *Manager) waitPod(ctx context.Context, rec *record, uid types.UID) (core
 		switch {
 		case ours:
 			seen = true
-			if phase := podPhase(pod); phase != corev1.PodPending && phase != corev1.PodUnknown && phase != "" {
+			if phase := apply.PodPhase(pod); phase != corev1.PodPending && phase != corev1.PodUnknown && phase != "" {
 				return phase, nil
 			}
 		case seen:

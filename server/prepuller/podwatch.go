@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/nublado-go/nublado/apply"
 	"github.com/nublado-go/nublado/server/kwatch"
 )
 
@@ -84,7 +85,7 @@ func (w *podWatch) notify(pod *unstructured.Unstructured, deleted bool) {
 
 func (pw *podWaiter) update(pod *unstructured.Unstructured, deleted bool) {
 	pw.gone = pw.gone || deleted
-	pw.phase = podPhase(pod)
+	pw.phase = apply.PodPhase(pod)
 	select {
 	case pw.changed <- struct{}{}:
 	default:
@@ -139,10 +140,4 @@ func (w *podWatch) waitFinished(ctx context.Context, name string, uid types.UID)
 		case <-pw.changed:
 		}
 	}
-}
-
-// podPhase returns the phase of a pod.
-func podPhase(pod *unstructured.Unstructured) corev1.PodPhase {
-	p, _, _ := unstructured.NestedString(pod.Object, "status", "phase")
-	return corev1.PodPhase(p)
 }
