@@ -3,6 +3,7 @@ package apply
 import (
 	"strings"
 
+	"github.com/sirupsen/logrus"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -67,4 +68,22 @@ func (cs ChangeSet) String() string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// Log writes one line per object of the change set to log, with the
+// object's kind, namespace, name and action: Info "<noun> object <action>"
+// for a change, Debug "<noun> object unchanged" for an object left as it
+// was.
+func (cs ChangeSet) Log(log *logrus.Entry, noun string) {
+	for _, c := range cs.Changes {
+		entry := log.WithFields(logrus.Fields{
+			"kind": c.Object.Kind, "namespace": c.Object.Namespace,
+			"name": c.Object.Name, "action": string(c.Action),
+		})
+		if c.Action == Unchanged {
+			entry.Debug(noun + " object unchanged")
+		} else {
+			entry.Info(noun + " object " + string(c.Action))
+		}
+	}
 }

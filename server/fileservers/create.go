@@ -119,7 +119,7 @@ func (m *Manager) createObjects(ctx context.Context, rec *record, user *nublado.
 		return "", false, fmt.Errorf("rendering the file server of %q: %w", user.Username, err)
 	}
 	cs, err := m.cluster.Applier.Apply(ctx, objs, apply.Recreate())
-	m.logChanges(user.Username, cs)
+	cs.Log(m.log.WithField(FieldUser, user.Username), "File server")
 	if err != nil {
 		return "", true, err
 	}
@@ -159,12 +159,12 @@ func (m *Manager) replaceJob(ctx context.Context, user string, objs []*unstructu
 		}
 	}
 	dcs, err := m.cluster.Applier.Delete(ctx, []*unstructured.Unstructured{job}, true)
-	m.logChanges(user, dcs)
+	dcs.Log(m.log.WithField(FieldUser, user), "File server")
 	if err != nil {
 		return "", err
 	}
 	cs, err = m.cluster.Applier.Apply(ctx, []*unstructured.Unstructured{job})
-	m.logChanges(user, cs)
+	cs.Log(m.log.WithField(FieldUser, user), "File server")
 	if err != nil {
 		return "", err
 	}
@@ -227,21 +227,5 @@ func reportUnlessStopped(life context.Context, r Reporter, user string, err erro
 func (m *Manager) cleanup(life context.Context, user string, log *logrus.Entry) {
 	if err := m.deleteWithTimeout(life, user); err != nil {
 		log.WithError(err).Error("Cleaning up after a failed file server creation failed")
-	}
-}
-
-// logChanges logs what an apply or delete did, one line per object: Info
-// for changes, Debug for unchanged objects.
-func (m *Manager) logChanges(user string, cs apply.ChangeSet) {
-	for _, c := range cs.Changes {
-		entry := m.log.WithFields(logrus.Fields{
-			FieldUser: user, FieldKind: c.Object.Kind, FieldNamespace: c.Object.Namespace,
-			FieldName: c.Object.Name, FieldAction: string(c.Action),
-		})
-		if c.Action == apply.Unchanged {
-			entry.Debug("File server object unchanged")
-		} else {
-			entry.Info("File server object " + string(c.Action))
-		}
 	}
 }

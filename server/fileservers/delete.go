@@ -114,7 +114,7 @@ func (m *Manager) deleteObjects(ctx context.Context, user string) error {
 		obj.SetNamespace(ns)
 		obj.SetName(name)
 		cs, err := m.cluster.Applier.Delete(ctx, []*unstructured.Unstructured{obj}, true)
-		m.logChanges(user, cs)
+		cs.Log(m.log.WithField(FieldUser, user), "File server")
 		if err != nil {
 			return err
 		}
@@ -124,6 +124,6 @@ func (m *Manager) deleteObjects(ctx context.Context, user string) error {
 		LabelSelector: fileserverSelector + "," + LabelUser + "=" + user,
 		Kinds:         []schema.GroupVersionKind{{Version: "v1", Kind: "PersistentVolumeClaim"}},
 	}, true)
-	m.logChanges(user, cs)
+	cs.Log(m.log.WithField(FieldUser, user), "File server")
 	return err
 }

@@ -205,7 +205,7 @@ func (m *Manager) create(ctx context.Context, replace bool) error {
 		}
 	}
 	cs, err := m.cluster.Applier.Apply(ctx, objs)
-	m.logChanges(cs)
+	cs.Log(m.log, "fsadmin")
 	if err != nil {
 		return err
 	}
@@ -236,7 +236,7 @@ func (m *Manager) Stop(ctx context.Context) error {
 			LabelSelector: LabelCategory + "=" + CategoryFSAdmin,
 			Kinds:         []schema.GroupVersionKind{{Version: "v1", Kind: "PersistentVolumeClaim"}},
 		}, true)
-		m.logChanges(cs)
+		cs.Log(m.log, "fsadmin")
 	}
 	if err != nil {
 		err = timedOut(ctx, err)
@@ -255,7 +255,7 @@ func (m *Manager) deletePod(ctx context.Context) error {
 	pod.SetNamespace(m.cluster.Namespace)
 	pod.SetName(m.cfg.FSAdmin.PodName)
 	cs, err := m.cluster.Applier.Delete(ctx, []*unstructured.Unstructured{pod}, true, apply.GracePeriod(podGracePeriod))
-	m.logChanges(cs)
+	cs.Log(m.log, "fsadmin")
 	return err
 }
 
@@ -297,20 +297,4 @@ func timedOut(ctx context.Context, err error) error {
 		return terr
 	}
 	return err
-}
-
-// logChanges logs what an apply or delete did, one line per object: Info
-// for changes, Debug for unchanged objects.
-func (m *Manager) logChanges(cs apply.ChangeSet) {
-	for _, c := range cs.Changes {
-		entry := m.log.WithFields(logrus.Fields{
-			FieldKind: c.Object.Kind, FieldNamespace: c.Object.Namespace,
-			FieldName: c.Object.Name, FieldAction: string(c.Action),
-		})
-		if c.Action == apply.Unchanged {
-			entry.Debug("fsadmin object unchanged")
-		} else {
-			entry.Info("fsadmin object " + string(c.Action))
-		}
-	}
 }

@@ -130,7 +130,7 @@ func (m *Manager) deleteObjects(ctx context.Context, rec *record, start, end int
 	pod.SetNamespace(m.namespace(user))
 	pod.SetName(podName(user))
 	cs, err := m.cluster.Applier.Delete(ctx, []*unstructured.Unstructured{pod}, true, apply.GracePeriod(podGracePeriod))
-	m.logChanges(user, cs)
+	cs.Log(m.log.WithField(FieldUser, user), "Lab")
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func (m *Manager) deleteNamespace(ctx context.Context, user string, wait bool) e
 		return nil
 	}
 	cs, err := m.cluster.Applier.Delete(ctx, []*unstructured.Unstructured{namespaceObject(name)}, wait)
-	m.logChanges(user, cs)
+	cs.Log(m.log.WithField(FieldUser, user), "Lab")
 	return err
 }
 

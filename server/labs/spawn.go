@@ -97,7 +97,7 @@ func (s *spawn) run(ctx context.Context) error {
 		opts = append(opts, apply.Absent(apply.ObjectRef{Kind: "Namespace", Name: m.namespace(user)}))
 	}
 	cs, err := m.cluster.Applier.Apply(ctx, objs, opts...)
-	m.logChanges(user, cs)
+	cs.Log(m.log.WithField(FieldUser, user), "Lab")
 	if err != nil {
 		return err
 	}
@@ -309,20 +309,4 @@ func userMessage(err error) string {
 		return ne.Message
 	}
 	return err.Error()
-}
-
-// logChanges logs what an apply or delete did, one line per object: Info
-// for changes, Debug for unchanged objects.
-func (m *Manager) logChanges(user string, cs apply.ChangeSet) {
-	for _, c := range cs.Changes {
-		entry := m.log.WithFields(logrus.Fields{
-			FieldUser: user, FieldKind: c.Object.Kind, FieldNamespace: c.Object.Namespace,
-			FieldName: c.Object.Name, FieldAction: string(c.Action),
-		})
-		if c.Action == apply.Unchanged {
-			entry.Debug("Lab object unchanged")
-		} else {
-			entry.Info("Lab object " + string(c.Action))
-		}
-	}
 }
