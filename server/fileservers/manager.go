@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/nublado-go/nublado/apply"
@@ -21,13 +20,6 @@ import (
 )
 
 var _ server.FileServers = (*Manager)(nil)
-
-// Renderer renders the objects of a template from an input.
-// *engine.Renderer implements it; the manager renders template
-// "fileserver" with a *schema.FileserverInput.
-type Renderer interface {
-	Render(template string, input any) ([]*unstructured.Unstructured, error)
-}
 
 // Cluster is how the manager reaches Kubernetes.
 type Cluster struct {
@@ -45,7 +37,7 @@ type Cluster struct {
 type Manager struct {
 	cfg      *schema.Config
 	cluster  Cluster
-	renderer Renderer
+	renderer server.Renderer
 	log      *logrus.Entry
 	o        options
 
@@ -116,7 +108,7 @@ const DirectDeleteTimeout = 30 * time.Second
 // change afterwards). renderer renders the fileserver template, log
 // receives the manager's log lines. The manager does nothing until
 // [Manager.Start].
-func New(cfg *schema.Config, cluster Cluster, renderer Renderer, log *logrus.Entry, opts ...Option) (*Manager, error) {
+func New(cfg *schema.Config, cluster Cluster, renderer server.Renderer, log *logrus.Entry, opts ...Option) (*Manager, error) {
 	switch {
 	case cfg == nil:
 		return nil, errors.New("file-server manager: configuration is nil")

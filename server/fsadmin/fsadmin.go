@@ -48,13 +48,6 @@ const callTimeout = 30 * time.Second
 // podGracePeriod is the grace period of the pod's deletion.
 const podGracePeriod = time.Second
 
-// Renderer renders the objects of a template from an input.
-// *engine.Renderer implements it; the manager renders template "fsadmin"
-// with a *schema.FSAdminInput.
-type Renderer interface {
-	Render(template string, input any) ([]*unstructured.Unstructured, error)
-}
-
 // Cluster is how the manager reaches Kubernetes.
 type Cluster struct {
 	// Dynamic reads the pod.
@@ -71,7 +64,7 @@ type Cluster struct {
 type Manager struct {
 	cfg      *nschema.Config
 	cluster  Cluster
-	renderer Renderer
+	renderer server.Renderer
 	log      *logrus.Entry
 	env      nschema.Environment
 	// lock serialises Status, Start and Stop (a channel, so that waiting
@@ -92,7 +85,7 @@ func WithEnvironment(env nschema.Environment) Option {
 // New returns an fsadmin manager for the configuration cfg (fsadmin and
 // lab sections; it must not change afterwards). renderer renders the
 // fsadmin template, log receives the manager's log lines.
-func New(cfg *nschema.Config, cluster Cluster, renderer Renderer, log *logrus.Entry, opts ...Option) (*Manager, error) {
+func New(cfg *nschema.Config, cluster Cluster, renderer server.Renderer, log *logrus.Entry, opts ...Option) (*Manager, error) {
 	switch {
 	case cfg == nil:
 		return nil, errors.New("fsadmin manager: configuration is nil")

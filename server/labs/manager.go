@@ -8,7 +8,6 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sync/singleflight"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
 	nublado "github.com/nublado-go/nublado"
@@ -22,13 +21,6 @@ import (
 )
 
 var _ server.Labs = (*Manager)(nil)
-
-// Renderer renders the objects of a template from an input.
-// *engine.Renderer implements it; the manager renders template "lab" with a
-// *schema.LabInput.
-type Renderer interface {
-	Render(template string, input any) ([]*unstructured.Unstructured, error)
-}
 
 // ImageResolver resolves the image a create request names (§5.6). Errors
 // are *images.UnknownImageError and *images.InvalidReferenceError for
@@ -62,7 +54,7 @@ type Cluster struct {
 type Manager struct {
 	cfg      *schema.Config
 	cluster  Cluster
-	renderer Renderer
+	renderer server.Renderer
 	resolver ImageResolver
 	log      *logrus.Entry
 	o        options
@@ -156,7 +148,7 @@ func WithReconcileWorkers(n int) Option {
 // and watch settings; it must not change afterwards). renderer renders the
 // lab template, resolver resolves images, log receives the manager's log
 // lines. The manager does nothing until [Manager.Start].
-func New(cfg *schema.Config, cluster Cluster, renderer Renderer, resolver ImageResolver,
+func New(cfg *schema.Config, cluster Cluster, renderer server.Renderer, resolver ImageResolver,
 	log *logrus.Entry, opts ...Option) (*Manager, error) {
 	switch {
 	case cfg == nil:

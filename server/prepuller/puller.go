@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/nublado-go/nublado/apply"
 	"github.com/nublado-go/nublado/schema"
+	"github.com/nublado-go/nublado/server"
 )
 
 // Log field keys of the prepuller's lines, besides logrus.ErrorKey.
@@ -22,13 +22,6 @@ const (
 	FieldName     = "name"
 	FieldDuration = "duration_ms"
 )
-
-// Renderer renders the objects of a template from an input.
-// *engine.Renderer implements it; the puller renders template "prepull"
-// with a *schema.PrepullInput.
-type Renderer interface {
-	Render(template string, input any) ([]*unstructured.Unstructured, error)
-}
 
 // NodeRemovals tells when a node leaves the set of selected nodes.
 // [*NodeWatcher] implements it.
@@ -68,7 +61,7 @@ type Puller struct {
 	images   *Service
 	nodes    NodeRemovals
 	cluster  Cluster
-	renderer Renderer
+	renderer server.Renderer
 	log      *logrus.Entry
 	o        pullerOptions
 
@@ -122,7 +115,7 @@ func WithPullerReporter(r Reporter) PullerOption {
 // images and learning of removed nodes from nodes. log receives its lines.
 // Nothing is sent to Kubernetes before [Puller.Start].
 func NewPuller(cfg *schema.Config, images *Service, nodes NodeRemovals, cluster Cluster,
-	renderer Renderer, log *logrus.Entry, opts ...PullerOption) (*Puller, error) {
+	renderer server.Renderer, log *logrus.Entry, opts ...PullerOption) (*Puller, error) {
 	switch {
 	case cfg == nil || images == nil || nodes == nil || renderer == nil || log == nil:
 		return nil, errors.New("prepuller: configuration, image service, nodes, renderer and logger are required")
