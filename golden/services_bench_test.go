@@ -24,7 +24,7 @@ const benchCase = "services-full"
 func servicesRenderer(t testing.TB, opts ...engine.Option) (*schema.Config, *engine.Renderer) {
 	t.Helper()
 	cfg, err := schema.Load(filepath.Join("testdata", benchCase, "config.yaml"),
-		schema.WithLookupEnv(func(string) (string, bool) { return "", false }))
+		schema.WithoutEnv())
 	require.NoError(t, err)
 	r, err := engine.New(nublado.CUE, append(opts, engine.Config(cfg))...)
 	require.NoError(t, err)

@@ -91,7 +91,7 @@ func assertObjects(t *testing.T, name, dir string, objs []map[string]any) {
 func TestFileserver(t *testing.T) {
 	for _, name := range configCases(t) {
 		t.Run(name, func(t *testing.T) {
-			cfg, err := schema.Load(caseFile(name, "config.yaml"), schema.WithLookupEnv(func(string) (string, bool) { return "", false }))
+			cfg, err := schema.Load(caseFile(name, "config.yaml"), schema.WithoutEnv())
 			require.NoError(t, err)
 			code, objs, stderr := renderService(t, name, "fileserver", "--user", caseFile(name, "user.json"))
 			if !cfg.Fileserver.Enabled {

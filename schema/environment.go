@@ -77,6 +77,13 @@ type Environment struct {
 	RepertoireBaseURL string `json:"repertoireBaseUrl,omitempty"`
 }
 
+// DefaultEnvironment is the environment when none of its variables is
+// set.
+func DefaultEnvironment() Environment {
+	env, _ := ReadEnvironment(func(string) (string, bool) { return "", false })
+	return env
+}
+
 // ReadEnvironment reads the controller's environment through lookup
 // (usually [os.LookupEnv]). The warnings name the variables that were unset
 // and defaulted, for the controller to log. The pull policy is

@@ -32,6 +32,12 @@ func WithLookupEnv(lookup func(string) (string, bool)) Option {
 	return func(o *options) { o.lookupEnv = lookup }
 }
 
+// WithoutEnv reads the configuration as the file has it, with no
+// environment overrides.
+func WithoutEnv() Option {
+	return WithLookupEnv(func(string) (string, bool) { return "", false })
+}
+
 // WithSchemaFS loads #Config from fsys (a CUE module root holding
 // cue.mod/module.cue and schema/*.cue) instead of the embedded
 // [nublado.CUE].

@@ -46,7 +46,7 @@ images:
   source: {type: docker, repository: library/sketchbook}
 fsadmin: {}
 `)
-	cfg, err := schema.Parse(data, "files.yaml", schema.WithLookupEnv(func(string) (string, bool) { return "", false }))
+	cfg, err := schema.Parse(data, "files.yaml", schema.WithoutEnv())
 	require.NoError(t, err)
 	assert.Equal(t, []string{"/opt/z/panda", "/opt/a/dask.yml", "/opt/m/middle"}, cfg.Lab.Files.Keys())
 	raw, err := json.Marshal(cfg.Lab.Files)

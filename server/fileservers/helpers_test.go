@@ -53,7 +53,7 @@ func testConfig(t testing.TB, namespace string) *nschema.Config {
 	t.Helper()
 	configOnce.Do(func() {
 		baseConfig, configErr = nschema.Load(filepath.Join("testdata", "config.yaml"),
-			nschema.WithLookupEnv(func(string) (string, bool) { return "", false }))
+			nschema.WithoutEnv())
 	})
 	require.NoError(t, configErr, "loading testdata/config.yaml")
 	cfg := *baseConfig
@@ -172,7 +172,7 @@ func newHarness(t testing.TB, ho harnessOptions) *harness {
 
 // defaultEnv is the environment the manager uses when given none.
 func defaultEnv() nschema.Environment {
-	env, _ := nschema.ReadEnvironment(func(string) (string, bool) { return "", false })
+	env := nschema.DefaultEnvironment()
 	return env
 }
 

@@ -121,7 +121,7 @@ func New(cfg *schema.Config, cluster Cluster, renderer server.Renderer, log *log
 	case renderer == nil || log == nil:
 		return nil, errors.New("file-server manager: renderer and logger are required")
 	}
-	env, _ := schema.ReadEnvironment(func(string) (string, bool) { return "", false })
+	env := schema.DefaultEnvironment()
 	o := options{env: env, workers: 8, reporter: nopReporter{}}
 	for _, opt := range opts {
 		opt(&o)

@@ -96,7 +96,7 @@ func New(cfg *nschema.Config, cluster Cluster, renderer server.Renderer, log *lo
 	case renderer == nil || log == nil:
 		return nil, errors.New("fsadmin manager: renderer and logger are required")
 	}
-	env, _ := nschema.ReadEnvironment(func(string) (string, bool) { return "", false })
+	env := nschema.DefaultEnvironment()
 	m := &Manager{
 		cfg: cfg, cluster: cluster, renderer: renderer, env: env,
 		log:  log.WithField(FieldController, "fsadmin"),

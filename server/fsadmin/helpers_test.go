@@ -47,7 +47,7 @@ func testConfig(t testing.TB) *nschema.Config {
 	t.Helper()
 	configOnce.Do(func() {
 		baseConfig, configErr = nschema.Load(filepath.Join("testdata", "config.yaml"),
-			nschema.WithLookupEnv(func(string) (string, bool) { return "", false }))
+			nschema.WithoutEnv())
 	})
 	require.NoError(t, configErr, "loading testdata/config.yaml")
 	cfg := *baseConfig
@@ -233,7 +233,7 @@ func (h *harness) checkObjects() {
 
 // defaultEnv is the environment the manager uses when given none.
 func defaultEnv() nschema.Environment {
-	env, _ := nschema.ReadEnvironment(func(string) (string, bool) { return "", false })
+	env := nschema.DefaultEnvironment()
 	return env
 }
 

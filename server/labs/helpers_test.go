@@ -52,7 +52,7 @@ func testConfig(t testing.TB) *schema.Config {
 	t.Helper()
 	configOnce.Do(func() {
 		baseConfig, configErr = schema.Load(filepath.Join("testdata", "config.yaml"),
-			schema.WithLookupEnv(func(string) (string, bool) { return "", false }))
+			schema.WithoutEnv())
 	})
 	require.NoError(t, configErr, "loading testdata/config.yaml")
 	cfg := *baseConfig

@@ -160,7 +160,7 @@ func New(cfg *schema.Config, cluster Cluster, renderer server.Renderer, resolver
 	case renderer == nil || resolver == nil || log == nil:
 		return nil, errors.New("lab manager: renderer, image resolver and logger are required")
 	}
-	env, _ := schema.ReadEnvironment(func(string) (string, bool) { return "", false })
+	env := schema.DefaultEnvironment()
 	o := options{workers: 8, env: env, slots: DefaultApplySlots, reporter: nopReporter{}}
 	for _, opt := range opts {
 		opt(&o)

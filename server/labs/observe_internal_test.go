@@ -21,7 +21,7 @@ import (
 func unitManager(t *testing.T) *Manager {
 	t.Helper()
 	cfg, err := schema.Load(filepath.Join("testdata", "config.yaml"),
-		schema.WithLookupEnv(func(string) (string, bool) { return "", false }))
+		schema.WithoutEnv())
 	require.NoError(t, err)
 	log := logrus.New()
 	log.SetLevel(logrus.PanicLevel)

@@ -49,7 +49,7 @@ func loadConfig(t *testing.T, value string) *schema.Config { return loadConfigTB
 func loadConfigTB(t testing.TB, value string) *schema.Config {
 	t.Helper()
 	cfg, err := schema.Load(filepath.Join("testdata", "config.yaml"),
-		schema.WithLookupEnv(func(string) (string, bool) { return "", false }))
+		schema.WithoutEnv())
 	require.NoError(t, err)
 	cfg.Lab.NodeSelector = map[string]string{"nublado.test/selector": value}
 	return cfg

@@ -25,7 +25,7 @@ import (
 func conformanceConfig(t *testing.T, name string) *schema.Config {
 	t.Helper()
 	cfg, err := schema.Load(filepath.Join(conformance, "controller", "config", name),
-		schema.WithLookupEnv(func(string) (string, bool) { return "", false }))
+		schema.WithoutEnv())
 	require.NoError(t, err)
 	return cfg
 }
