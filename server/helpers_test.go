@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	nublado "github.com/nublado-go/nublado"
+	"github.com/nublado-go/nublado/internal/testkit"
 	"github.com/nublado-go/nublado/schema"
 	"github.com/nublado-go/nublado/server"
 	"github.com/nublado-go/nublado/server/events"
@@ -145,16 +145,16 @@ func defaultUsers() fakeUsers {
 type env struct {
 	t       testing.TB
 	handler http.Handler
-	log     *bytes.Buffer
+	log     *testkit.SyncBuffer
 }
 
 // newEnv builds server.New with labs, users and opts; logs go to a buffer
 // in JSON.
 func newEnv(t testing.TB, cfg *schema.Config, labs server.Labs, users server.Users, opts ...server.Option) *env {
 	t.Helper()
-	var buf bytes.Buffer
+	var buf testkit.SyncBuffer
 	log := logrus.New()
-	log.SetOutput(&syncWriter{w: &buf})
+	log.SetOutput(&buf)
 	log.SetFormatter(&logrus.JSONFormatter{})
 	log.SetLevel(logrus.DebugLevel)
 	if cfg == nil {
@@ -164,18 +164,6 @@ func newEnv(t testing.TB, cfg *schema.Config, labs server.Labs, users server.Use
 		users = defaultUsers()
 	}
 	return &env{t: t, handler: server.New(cfg, labs, users, logrus.NewEntry(log), opts...), log: &buf}
-}
-
-// syncWriter serialises writes of concurrent requests to the log buffer.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 // request describes one call.

@@ -33,6 +33,13 @@ func (b *SyncBuffer) String() string {
 	return b.buf.String()
 }
 
+// Reset discards everything written so far.
+func (b *SyncBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
+}
+
 // RoundTripperFunc is an http.RoundTripper from a function.
 type RoundTripperFunc func(*http.Request) (*http.Response, error)
 
