@@ -8,11 +8,9 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/sirupsen/logrus"
-	"github.com/stretchr/testify/require"
 
 	nublado "github.com/nublado-go/nublado"
 	"github.com/nublado-go/nublado/internal/testkit"
@@ -22,22 +20,13 @@ import (
 	"github.com/nublado-go/nublado/server/gafaelfawr"
 )
 
-var (
-	configOnce sync.Once
-	baseConfig *schema.Config
-	configErr  error
-)
+// baseConfig loads testdata/config.yaml once.
+var baseConfig = testkit.ConfigOnce(filepath.Join("testdata", "config.yaml"))
 
 // testConfig returns a copy of testdata/config.yaml, loaded once.
 func testConfig(t testing.TB) *schema.Config {
 	t.Helper()
-	configOnce.Do(func() {
-		baseConfig, configErr = schema.Load(filepath.Join("testdata", "config.yaml"),
-			schema.WithoutEnv())
-	})
-	require.NoError(t, configErr, "loading testdata/config.yaml")
-	cfg := *baseConfig
-	return &cfg
+	return baseConfig(t)
 }
 
 // fakeLabs is a hand-written server.Labs; a nil function fails the test

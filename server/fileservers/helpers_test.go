@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -41,27 +40,19 @@ import (
 
 func TestMain(m *testing.M) { testcluster.Main(m, testcluster.Options{}) }
 
-var (
-	configOnce sync.Once
-	baseConfig *nschema.Config
-	configErr  error
-)
+// baseConfig loads testdata/config.yaml once.
+var baseConfig = testkit.ConfigOnce(filepath.Join("testdata", "config.yaml"))
 
 // testConfig returns a copy of testdata/config.yaml whose file servers
 // live in namespace.
 func testConfig(t testing.TB, namespace string) *nschema.Config {
 	t.Helper()
-	configOnce.Do(func() {
-		baseConfig, configErr = nschema.Load(filepath.Join("testdata", "config.yaml"),
-			nschema.WithoutEnv())
-	})
-	require.NoError(t, configErr, "loading testdata/config.yaml")
-	cfg := *baseConfig
+	cfg := baseConfig(t)
 	cfg.Fileserver.Namespace = namespace
 	cfg.Fileserver.ExtraAnnotations = maps.Clone(cfg.Fileserver.ExtraAnnotations)
 	cfg.Lab.Volumes = slices.Clone(cfg.Lab.Volumes)
 	cfg.Fileserver.VolumeMounts = slices.Clone(cfg.Fileserver.VolumeMounts)
-	return &cfg
+	return cfg
 }
 
 // withPVC adds a PVC volume "scratch" to the lab volumes and mounts it in

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,28 +35,20 @@ import (
 
 func TestMain(m *testing.M) { testcluster.Main(m, testcluster.Options{}) }
 
-var (
-	configOnce sync.Once
-	baseConfig *nschema.Config
-	configErr  error
-)
+// baseConfig loads testdata/config.yaml once.
+var baseConfig = testkit.ConfigOnce(filepath.Join("testdata", "config.yaml"))
 
 // testConfig returns a copy of testdata/config.yaml.
 func testConfig(t testing.TB) *nschema.Config {
 	t.Helper()
-	configOnce.Do(func() {
-		baseConfig, configErr = nschema.Load(filepath.Join("testdata", "config.yaml"),
-			nschema.WithoutEnv())
-	})
-	require.NoError(t, configErr, "loading testdata/config.yaml")
-	cfg := *baseConfig
+	cfg := baseConfig(t)
 	cfg.FSAdmin.ExtraAnnotations = maps.Clone(cfg.FSAdmin.ExtraAnnotations)
 	if cfg.FSAdmin.ExtraAnnotations == nil {
 		cfg.FSAdmin.ExtraAnnotations = map[string]string{}
 	}
 	cfg.Lab.Volumes = slices.Clone(cfg.Lab.Volumes)
 	cfg.Lab.VolumeMounts = slices.Clone(cfg.Lab.VolumeMounts)
-	return &cfg
+	return cfg
 }
 
 // harness is an fsadmin manager on the shared control plane, with a

@@ -34,10 +34,6 @@ import (
 func TestMain(m *testing.M) { testcluster.Main(m, testcluster.Options{}) }
 
 var (
-	configOnce sync.Once
-	baseConfig *schema.Config
-	configErr  error
-
 	rendererOnce sync.Once
 	renderer     *engine.Renderer
 	rendererErr  error
@@ -45,19 +41,17 @@ var (
 	prefixes atomic.Int32
 )
 
+// baseConfig loads testdata/config.yaml once.
+var baseConfig = testkit.ConfigOnce(filepath.Join("testdata", "config.yaml"))
+
 // testConfig returns a copy of testdata/config.yaml with a namespace prefix
 // of its own, so that tests running at the same time never see each
 // other's labs.
 func testConfig(t testing.TB) *schema.Config {
 	t.Helper()
-	configOnce.Do(func() {
-		baseConfig, configErr = schema.Load(filepath.Join("testdata", "config.yaml"),
-			schema.WithoutEnv())
-	})
-	require.NoError(t, configErr, "loading testdata/config.yaml")
-	cfg := *baseConfig
+	cfg := baseConfig(t)
 	cfg.Lab.NamespacePrefix = fmt.Sprintf("lt%02d", prefixes.Add(1))
-	return &cfg
+	return cfg
 }
 
 // labRenderer returns the real render engine for cfg. The templates read
