@@ -14,30 +14,14 @@ import (
 
 	"github.com/nublado-go/nublado/internal/slack"
 	"github.com/nublado-go/nublado/internal/slack/slacktest"
+	"github.com/nublado-go/nublado/internal/testkit"
 )
 
-func testLog() (*logrus.Entry, *syncBuffer) {
-	buf := &syncBuffer{}
+func testLog() (*logrus.Entry, *testkit.SyncBuffer) {
+	buf := &testkit.SyncBuffer{}
 	l := logrus.New()
 	l.SetOutput(buf)
 	return logrus.NewEntry(l), buf
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func msg(text string) slack.Message {

@@ -1,5 +1,6 @@
 // Package testkit holds small helpers shared by the tests of several
-// packages: a log buffer safe for concurrent writers and API-server fault
+// packages: a log buffer safe for concurrent writers, a load-once test
+// configuration, an object subset comparison and API-server fault
 // injection at the client's transport. Only tests import it.
 package testkit
 

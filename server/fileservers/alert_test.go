@@ -2,7 +2,6 @@ package fileservers_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -42,21 +41,6 @@ func drain(t *testing.T, r *alert.Reporter, rcv *slacktest.Receiver) []string {
 	return bodies
 }
 
-// kubernetesAlert is the expected message of a Kubernetes error of
-// rachel's file server with status 400.
-func kubernetesAlert(summary, object string) string {
-	return fmt.Sprintf(`{"blocks":[
-		{"type":"section","text":{"type":"mrkdwn","text":"Error in Nublado: %s","verbatim":true}},
-		{"type":"section","fields":[
-			{"type":"mrkdwn","text":"*Exception type*\nKubernetesError","verbatim":true},
-			{"type":"mrkdwn","text":"*Failed at*\n2077-10-23 12:00:00.000","verbatim":true},
-			{"type":"mrkdwn","text":"*User*\nrachel","verbatim":true},
-			{"type":"mrkdwn","text":"*Status*\n400","verbatim":true}]},
-		{"type":"section","text":{"type":"mrkdwn","text":"*Object*\n%s","verbatim":true}},
-		{"type":"section","text":{"type":"mrkdwn","text":"*Error*\n`+"```"+`\nSomething bad happened\n`+"```"+`","verbatim":true}},
-		{"type":"divider"}]}`, summary, object)
-}
-
 // TestCreateErrorAlerts: a failed creation (500) sends one Slack message
 // "Error creating object ({Kind} {ns}/rachel-fs…, status 400)"; the
 // cleanup that follows and the server's explicit 500 send none.
@@ -76,7 +60,7 @@ func TestCreateErrorAlerts(t *testing.T) {
 			bodies := drain(t, r, rcv)
 			require.Len(t, bodies, 1, "one Slack message per failed creation")
 			object := tc.kind + " " + h.ns + "/" + tc.name
-			assert.JSONEq(t, kubernetesAlert("Error creating object ("+object+", status 400)", object), bodies[0])
+			assert.JSONEq(t, slacktest.KubernetesAlert("Error creating object ("+object+", status 400)", "rachel", object), bodies[0])
 		})
 	}
 }
@@ -99,5 +83,5 @@ func TestDeleteErrorAlert(t *testing.T) {
 	h.faults.Clear()
 	require.Len(t, bodies, 1, "one Slack message per failed deletion")
 	object := "Service " + h.ns + "/rachel-fs"
-	assert.JSONEq(t, kubernetesAlert("Error deleting object ("+object+", status 400)", object), bodies[0])
+	assert.JSONEq(t, slacktest.KubernetesAlert("Error deleting object ("+object+", status 400)", "rachel", object), bodies[0])
 }

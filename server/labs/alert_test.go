@@ -44,21 +44,6 @@ func drain(t testing.TB, r *alert.Reporter, rcv *slacktest.Receiver) []string {
 	return bodies
 }
 
-// kubernetesAlert is the expected message of a Kubernetes error with
-// status 400 and the fault injector's message.
-func kubernetesAlert(summary, user, object string) string {
-	return fmt.Sprintf(`{"blocks":[
-		{"type":"section","text":{"type":"mrkdwn","text":"Error in Nublado: %s","verbatim":true}},
-		{"type":"section","fields":[
-			{"type":"mrkdwn","text":"*Exception type*\nKubernetesError","verbatim":true},
-			{"type":"mrkdwn","text":"*Failed at*\n2077-10-23 12:00:00.000","verbatim":true},
-			{"type":"mrkdwn","text":"*User*\n%s","verbatim":true},
-			{"type":"mrkdwn","text":"*Status*\n400","verbatim":true}]},
-		{"type":"section","text":{"type":"mrkdwn","text":"*Object*\n%s","verbatim":true}},
-		{"type":"section","text":{"type":"mrkdwn","text":"*Error*\n`+"```"+`\nSomething bad happened\n`+"```"+`","verbatim":true}},
-		{"type":"divider"}]}`, summary, user, object)
-}
-
 // newAlertAPI serves the controller's API over h's manager, reporting to r.
 func newAlertAPI(t testing.TB, h *harness, r *alert.Reporter, users ...nublado.User) *api {
 	t.Helper()
@@ -96,7 +81,7 @@ func TestSpawnFailureAlerts(t *testing.T) {
 			require.Equal(t, "failed: Lab spawn failed (0)", messages(evs)[len(evs)-1])
 			bodies := drain(t, rep, rcv)
 			require.Len(t, bodies, 1, "one Slack message per failed spawn")
-			assert.JSONEq(t, kubernetesAlert(expand(tc.summary), u, expand(tc.object)), bodies[0])
+			assert.JSONEq(t, slacktest.KubernetesAlert(expand(tc.summary), u, expand(tc.object)), bodies[0])
 		})
 	}
 }
@@ -119,7 +104,7 @@ func TestDeleteFailureAlert(t *testing.T) {
 	bodies := drain(t, rep, rcv)
 	h.faults.Clear()
 	require.Len(t, bodies, 1, "one Slack message per failed deletion")
-	assert.JSONEq(t, kubernetesAlert("Error deleting namespace (Namespace "+lab+", status 400)", u, "Namespace "+lab), bodies[0])
+	assert.JSONEq(t, slacktest.KubernetesAlert("Error deleting namespace (Namespace "+lab+", status 400)", u, "Namespace "+lab), bodies[0])
 }
 
 // TestConcurrentDeletesNoAlerts: five concurrent DELETEs of a running lab
